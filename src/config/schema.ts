@@ -1,0 +1,126 @@
+// One place that says what a valid SIG catalogue entry, site config and release request look like.
+// Every name that ends up in a path or a command line is checked here, before anything runs.
+import { z } from 'zod';
+
+/** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
+export const safeName = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(100, `${what} is longer than 100 characters`)
+    .regex(SAFE_NAME, `${what} may only contain letters, digits and . _ + - (and must not start with one of . _ + -)`);
+
+export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x', 'i686', 'riscv64'] as const;
+export const archSchema = z.enum(ARCHES, { error: (iss) => `unknown arch ${JSON.stringify(iss.input)}; known: ${ARCHES.join(', ')}` });
+export type Arch = z.infer<typeof archSchema>;
+
+const httpUrl = z.string().regex(/^(https?|file):\/\/\S+$/, 'must be an http(s):// or file:// URL');
+
+export const repoEntrySchema = z.strictObject({
+  arches: z.array(archSchema).min(1, 'a repo needs at least one arch'),
+  /** Overrides the SIG's project for this repo only (the seed's `subproject`, which never took effect). */
+  projectId: safeName('projectId').optional(),
+});
+
+export const sigReleaseEntrySchema = z.strictObject({
+  projectId: safeName('projectId'),
+  repos: z.record(safeName('repo name'), repoEntrySchema).refine((r) => Object.keys(r).length > 0, 'a SIG release needs at least one repo'),
+  /** GPG key URLs: imported before a checked reposync and placed next to each synced repo. */
+  gpgKeys: z.array(httpUrl).default([]),
+  /** Extra files (the SIG's public key, ...) fetched from `extraFiles.baseUrl` into `<sig>/metadata/`. */
+  extraFiles: z
+    .strictObject({
+      baseUrl: httpUrl,
+      files: z.array(z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9_./+-]+$/, 'must be a relative path without ..')),
+    })
+    .optional(),
+});
+export type SigReleaseEntry = z.infer<typeof sigReleaseEntrySchema>;
+
+export const sigFileSchema = z.strictObject({
+  sig: safeName('sig'),
+  /** Display name, e.g. "Core" in RPM-GPG-KEY-Rocky-SIG-Core. */
+  name: z.string().min(1),
+  releases: z.record(z.string().regex(/^[0-9]+$/, 'release keys are major versions such as "9"'), sigReleaseEntrySchema),
+});
+export type SigFile = z.infer<typeof sigFileSchema>;
+
+const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration such as "30s", "10m", "3d"');
+
+export const siteSchema = z.strictObject({
+  composeRoot: z.string().startsWith('/', 'must be an absolute path'),
+  stagingRoot: z.string().startsWith('/', 'must be an absolute path'),
+  productionRoot: z.string().startsWith('/', 'must be an absolute path'),
+  /** yumrepofs, e.g. https://yumrepofs.build.resf.org/v1/projects (no trailing slash). */
+  repoBaseUrl: httpUrl,
+  /** Rewrites applied to every catalogue URL (keys, extra files): lets a test or an air-gapped site point at a local copy. */
+  urlRewrites: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).default([]),
+  releases: z.record(z.string().regex(/^[0-9]+$/), z.strictObject({ revision: z.string().regex(/^[0-9]+\.[0-9]+$/, 'must look like 9.7') })),
+  owner: z.strictObject({ uid: z.number().int().nonnegative(), gid: z.number().int().nonnegative() }).nullable().default(null),
+  compose: z
+    .strictObject({
+      /** How many reposync tasks run at once (the seed runs one repo's tasks together). */
+      parallelism: z.number().int().min(1).max(64).default(9),
+      repoclosure: z.boolean().default(false),
+      gpgCheck: z.boolean().default(true),
+      repoGpgCheck: z.boolean().default(true),
+    })
+    .prefault({}),
+  publish: z
+    .strictObject({
+      /** Largest share of the target's files that one sync may delete without an explicit override. */
+      maxDeleteShare: z.number().min(0).max(1).default(0.1),
+      maxDeleteCount: z.number().int().nonnegative().optional(),
+      /** Levels at which file lists are written: the sig category is always written. */
+      fileListLevels: z.array(z.enum(['sig', 'root'])).default(['sig']),
+    })
+    .prefault({}),
+  approval: z
+    .strictObject({
+      approvers: z.array(z.string().min(1)).default([]),
+      reminderInterval: duration.default('1d'),
+      expireAfter: duration.default('14d'),
+    })
+    .prefault({}),
+  notifications: z.strictObject({ webhookUrl: httpUrl.optional() }).prefault({}),
+  temporal: z
+    .strictObject({
+      address: z.string().default('127.0.0.1:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('sigrelease'),
+      /** Queue served only by the worker that has the compose/staging/production mounts. */
+      hostTaskQueue: z.string().optional(),
+    })
+    .prefault({}),
+});
+export type SiteConfig = z.infer<typeof siteSchema>;
+
+/** The `sync_sig` flags people already know, plus what the pipeline adds. */
+export const releaseRequestSchema = z.strictObject({
+  release: z.string({ error: 'release must be a string such as "9"' }).regex(/^[0-9]+$/, 'release must be a major version such as "9"'),
+  sig: safeName('sig'),
+  repos: z.array(safeName('repo')).optional(),
+  arches: z.array(z.union([archSchema, z.literal('source')])).optional(),
+  hashed: z.boolean().default(false),
+  cleanOldPackages: z.boolean().default(false),
+  fullRun: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  ignoreDebug: z.boolean().default(false),
+  ignoreSource: z.boolean().default(false),
+  refreshExtraFiles: z.boolean().default(false),
+  disableGpgCheck: z.boolean().default(false),
+  disableRepoGpgCheck: z.boolean().default(false),
+  composeOnly: z.boolean().default(false),
+  allowLargeDeletion: z.boolean().default(false),
+  requestedBy: z.string().optional(),
+}).refine((r) => !(r.fullRun && r.dryRun), { message: '--full-run and --dry-run cannot be combined (a dry run never creates a compose)', path: ['dryRun'] });
+export type ReleaseRequestInput = z.input<typeof releaseRequestSchema>;
+export type ReleaseRequest = z.output<typeof releaseRequestSchema>;
+
+/** Turns a zod error into one line per problem: `<where>: <field>: <reason>`. */
+export function describeZodError(where: string, err: z.ZodError): string {
+  return err.issues
+    .map((i) => `${where}: ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
+    .join('\n');
+}
