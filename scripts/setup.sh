@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything sigrelease needs on a fresh Debian 12 machine; quick and quiet when already done.
+#  - Debian packages: rsync, dnf + dnf-plugins-core (reposync), createrepo-c, rpm (rpmbuild), util-linux (hardlink), gpg
+#  - node_modules from package-lock.json (npm ci), redone only when the lock file changed
+#  - the Temporal CLI v1.5.1, built from the Go module proxy into a per-user cache outside the clone
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_VERSION=1.5.1
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/sigrelease"
+cli="${SIGRELEASE_TEMPORAL_CLI:-$cache/temporal-$TEMPORAL_VERSION/temporal}"
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# 1. Debian packages (as root, or through sudo).
+need=()
+command -v rsync >/dev/null || need+=(rsync)
+command -v dnf >/dev/null || need+=(dnf)
+dnf reposync --help >/dev/null 2>&1 || need+=(dnf-plugins-core)
+command -v createrepo_c >/dev/null || need+=(createrepo-c)
+command -v rpmbuild >/dev/null || need+=(rpm)
+command -v rpmsign >/dev/null || need+=(rpm)
+command -v hardlink >/dev/null || need+=(util-linux)
+command -v gpg >/dev/null || need+=(gpg)
+command -v curl >/dev/null || need+=(curl)
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing Debian packages: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# 2. Node dependencies, pinned by the lock file.
+command -v node >/dev/null || { say "Node.js 20 is required (node not found)"; exit 1; }
+stamp=node_modules/.sigrelease-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+# 3. The Temporal CLI (dev server + Web UI), built once per machine and user.
+if [ ! -x "$cli" ]; then
+  command -v go >/dev/null || { say "Go >= 1.25 is required to build the Temporal CLI (go not found)"; exit 1; }
+  say "building the Temporal CLI v$TEMPORAL_VERSION with Go (several minutes, once per machine)"
+  mkdir -p "$(dirname "$cli")"
+  tmpbin=$(mktemp -d)
+  # Later tags carry a replace directive that `go install pkg@version` refuses.
+  CGO_ENABLED=0 GOBIN="$tmpbin" go install \
+    -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_VERSION" \
+    "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_VERSION"
+  mv "$tmpbin/temporal" "$cli"
+  rmdir "$tmpbin"
+fi
+"$cli" --version >/dev/null || { say "the Temporal CLI at $cli does not run"; exit 1; }
+export SIGRELEASE_TEMPORAL_CLI="$cli"

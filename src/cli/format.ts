@@ -1,0 +1,47 @@
+// Human-readable status: the stage, compose progress (bars on a terminal) and the production preview.
+import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js';
+import { formatBytes } from './common.js';
+
+export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
+  const out = [`${st.sig} ${st.release}: ${st.stage} (since ${st.stageSince})`];
+  if (st.compose) {
+    const done = st.compose.tasks.filter((t) => t.state === 'done').length;
+    out.push(`compose ${st.compose.composeId}: ${done}/${st.compose.tasks.length} tasks done${st.compose.composeDir ? ` in ${st.compose.composeDir}` : ''}`);
+    if (opts.tty) out.push(bar(done, st.compose.tasks.length));
+    for (const t of st.compose.tasks.filter((x) => x.state !== 'done')) out.push(`  ${t.state.padEnd(8)} ${t.name}${t.error ? `: ${t.error.split('\n')[0]}` : ''}`);
+  } else if (st.composeWorkflowId) {
+    out.push(`compose: workflow ${st.composeWorkflowId}`);
+  }
+  if (st.stagingPreview) out.push(`staging: ${previewLine(st.stagingPreview)}`);
+  if (st.productionPreview) {
+    out.push(`production will get: ${previewLine(st.productionPreview)}`);
+    out.push(previewTable(st.productionPreview));
+    if (!st.productionPreview.guard.ok) out.push(`DELETION GUARD: ${st.productionPreview.guard.reason}`);
+  }
+  if (st.stage === 'awaiting-approval') {
+    out.push(`waiting for approval until ${st.approvalDeadline} (${st.remindersSent} reminders sent)`);
+    out.push(`  sigrelease approve ${st.release} ${st.sig} --comment "..."   |   sigrelease reject ${st.release} ${st.sig} --comment "..."`);
+  }
+  if (st.decision) out.push(`${st.decision.approved ? 'approved' : 'rejected'} by ${st.decision.by} at ${st.decision.at} via ${st.decision.via}${st.decision.comment ? `: ${st.decision.comment}` : ''}`);
+  if (st.error) out.push(`error: ${st.error}`);
+  for (const w of st.warnings) out.push(`warning: ${w}`);
+  return out.join('\n');
+}
+
+function previewLine(p: PreviewSummary): string {
+  return `${p.addedFiles} new, ${p.changedFiles} changed, ${p.deletedFiles} deleted (${formatBytes(p.addedBytes + p.changedBytes)}); full list: ${p.reportFile}`;
+}
+
+export function previewTable(p: PreviewSummary): string {
+  const rows = Object.entries(p.perRepo).sort(([a], [b]) => a.localeCompare(b));
+  const w = Math.max(4, ...rows.map(([r]) => r.length));
+  return [
+    `  ${'repo'.padEnd(w)}  added  changed  deleted  bytes`,
+    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.addedFiles).padStart(5)}  ${String(c.changedFiles).padStart(7)}  ${String(c.deletedFiles).padStart(7)}  ${formatBytes(c.addedBytes + c.changedBytes)}`),
+  ].join('\n');
+}
+
+export function bar(done: number, total: number, width = 30): string {
+  const f = total === 0 ? width : Math.round((done / total) * width);
+  return `  [${'#'.repeat(f)}${'.'.repeat(width - f)}] ${done}/${total}`;
+}

@@ -1,0 +1,106 @@
+// Client-side operations shared by the CLI, the demo and tests: start a release, decide, read status.
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { Catalogue } from './config/load.js';
+import { checkRequest } from './config/request.js';
+import type { SiteConfig } from './config/schema.js';
+import { SEARCH_ATTRIBUTES, approveUpdate, rejectUpdate, approveSignal, rejectSignal, statusQuery, type Decision, type ReleaseStatus } from '../workflows/messages.js';
+import type { ReleaseResult, RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
+
+/** One pipeline per SIG and release: the workflow ID says which. */
+export const releaseWorkflowId = (sig: string, release: string) => `sigrelease-${sig}-${release}`;
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+export const EXIT = { ok: 0, failed: 1, badInput: 2, notFound: 3, conflict: 4, notPromoted: 5 } as const;
+
+export async function connectClient(site: SiteConfig): Promise<Client> {
+  const address = process.env.TEMPORAL_ADDRESS ?? site.temporal.address;
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? site.temporal.namespace;
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    return new Client({ connection, namespace });
+  } catch (e) {
+    throw new CliError(`cannot reach Temporal at ${address}: ${(e as Error).message}; start one with \`sigrelease server\` or set TEMPORAL_ADDRESS`, EXIT.failed);
+  }
+}
+
+export interface StartOptions {
+  taskQueue?: string;
+  runtime?: RuntimeOptions;
+  workflowId?: string;
+  /** Attach to a run of the same SIG and release that is already going instead of failing. */
+  attach?: boolean;
+}
+
+/** Validates locally (nothing starts on bad input), then starts the pipeline. */
+export async function startRelease(
+  client: Client,
+  site: SiteConfig,
+  catalogue: Catalogue,
+  rawRequest: Record<string, unknown>,
+  opts: StartOptions = {},
+): Promise<WorkflowHandle<typeof sigRelease>> {
+  const { request } = checkRequest(rawRequest, catalogue, site);
+  const workflowId = opts.workflowId ?? releaseWorkflowId(request.sig, request.release);
+  try {
+    return await client.workflow.start<typeof sigRelease>('sigRelease', {
+      workflowId,
+      taskQueue: opts.taskQueue ?? site.temporal.taskQueue,
+      args: [{ ...rawRequest, release: request.release, sig: request.sig, ...(opts.runtime ? { runtime: opts.runtime } : {}) }],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.sig, value: request.sig },
+        { key: SEARCH_ATTRIBUTES.release, value: request.release },
+        { key: SEARCH_ATTRIBUTES.stage, value: 'validating' },
+      ],
+      memo: { request, ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}) },
+    });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+      if (opts.attach) return client.workflow.getHandle(workflowId);
+      const running = await client.workflow.getHandle(workflowId).describe().catch(() => null);
+      throw new CliError(
+        `a release of ${request.sig} ${request.release} is already running: workflow ${workflowId}` +
+          (running ? ` (run ${running.runId}, started ${running.startTime.toISOString()})` : '') +
+          `; watch it with \`sigrelease status ${request.release} ${request.sig}\`, cancel it, or pass --attach`,
+        EXIT.conflict,
+      );
+    }
+    throw e;
+  }
+}
+
+export async function releaseStatus(client: Client, release: string, sig: string): Promise<ReleaseStatus> {
+  try {
+    return await client.workflow.getHandle(releaseWorkflowId(sig, release)).query(statusQuery);
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) throw new CliError(`no release of ${sig} ${release} found (workflow ${releaseWorkflowId(sig, release)})`, EXIT.notFound);
+    throw e;
+  }
+}
+
+/** Approve or reject through the update (the validator's refusal comes back as an error) or the signal. */
+export async function decide(client: Client, release: string, sig: string, approve: boolean, decision: Decision, via: 'update' | 'signal' = 'update') {
+  const handle = client.workflow.getHandle(releaseWorkflowId(sig, release));
+  try {
+    if (via === 'signal') {
+      await handle.signal(approve ? approveSignal : rejectSignal, decision);
+      return null;
+    }
+    return await handle.executeUpdate(approve ? approveUpdate : rejectUpdate, { args: [decision] });
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) throw new CliError(`no running release of ${sig} ${release} (workflow ${releaseWorkflowId(sig, release)})`, EXIT.notFound);
+    const msg = (e as Error).message;
+    if ((e as Error).name === 'WorkflowUpdateFailedError' || /update/i.test((e as Error).name)) {
+      const cause = (e as { cause?: Error }).cause;
+      throw new CliError(`refused: ${cause?.message ?? msg}`, EXIT.badInput);
+    }
+    throw e;
+  }
+}
+
+export type { ReleaseResult };

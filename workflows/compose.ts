@@ -1,0 +1,127 @@
+// The compose stage as a child workflow: every reposync task of the plan with bounded parallelism, then
+// extra files, verification, the manifest and, only if all of that succeeded, the atomic `latest` flip.
+// Seed behaviour kept: a failed task does not stop its siblings (seed-systems.md §2 stage 1 step 7).
+// Seed behaviour fixed: failures fail the compose, and `latest` is never flipped on failure (§7 risk 1).
+import { ApplicationFailure, isCancellation, setHandler, type ActivityFailure } from '@temporalio/workflow';
+import type { TaskResult, VerifyReport } from '../activities/compose.js';
+import { activityProxies } from './activityOptions.js';
+import { composeStatusQuery, type ComposeInput, type ComposeStatus, type ReposyncTask } from './messages.js';
+
+export interface ComposeResult {
+  composeId: string;
+  composeDir: string;
+  dryRun: boolean;
+  tasks: TaskResult[];
+  /** Planned tasks with their URLs and destinations (what a dry run reports). */
+  planned: Array<Pick<ReposyncTask, 'name' | 'baseUrl' | 'relDir'>>;
+  verify: VerifyReport | null;
+  manifest: string | null;
+  latestFlipped: boolean;
+  previousLatest: string | null;
+}
+
+export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
+  const { plan, roots } = input;
+  const acts = activityProxies(input.timeouts, input.hostTaskQueue);
+  const all = plan.batches.flat();
+  const status: ComposeStatus = {
+    composeId: plan.composeId,
+    composeDir: null,
+    tasks: all.map((t) => ({ name: t.name, state: 'pending' })),
+    verified: null,
+    latestFlipped: false,
+  };
+  setHandler(composeStatusQuery, () => status);
+  const planned = all.map((t) => ({ name: t.name, baseUrl: t.baseUrl, relDir: t.relDir }));
+  const startedAt = new Date().toISOString();
+
+  const prepared = await acts.hostQuick.prepareCompose({ plan, roots });
+  status.composeDir = prepared.composeDir;
+  if (plan.dryRun) {
+    return { composeId: plan.composeId, composeDir: prepared.composeDir, dryRun: true, tasks: [], planned, verify: null, manifest: null, latestFlipped: false, previousLatest: null };
+  }
+
+  const results: TaskResult[] = [];
+  const failures: Array<{ task: string; message: string }> = [];
+  await runBounded(all, plan.parallelism, async (task, i) => {
+    const row = status.tasks[i]!;
+    row.state = 'running';
+    try {
+      const r = await acts.long.runReposyncTask({
+        plan,
+        task,
+        composeDir: prepared.composeDir,
+        dnfConfigPath: prepared.dnfConfigPath,
+        rpmRoot: prepared.rpmRoot,
+      });
+      Object.assign(row, { state: 'done', downloaded: r.downloaded, skipped: r.skipped, bytes: r.bytes });
+      results.push(r);
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      const message = failureMessage(e);
+      Object.assign(row, { state: 'failed', error: message });
+      failures.push({ task: task.name, message });
+    }
+  });
+  if (failures.length > 0) {
+    const names = failures.map((f) => f.task).join(', ');
+    throw ApplicationFailure.create({
+      type: 'ComposeFailed',
+      nonRetryable: true,
+      message: `${failures.length} of ${all.length} reposync tasks failed: ${names}; latest-SIG-${plan.sig}-${plan.release} was not changed.\n${failures[0]!.message}`,
+      details: [failures],
+    });
+  }
+
+  if (plan.deployExtraFiles && plan.extraFiles) {
+    await acts.hostQuick.deployExtraFiles({ plan, composeDir: prepared.composeDir });
+  }
+  const verify = await acts.long.verifyCompose({ plan, composeDir: prepared.composeDir });
+  status.verified = verify.ok;
+  const manifest = await acts.hostQuick.writeComposeManifest({
+    plan,
+    composeDir: prepared.composeDir,
+    tasks: results,
+    verify,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  });
+  let previousLatest: string | null = null;
+  if (plan.fullRun) {
+    const flipped = await acts.hostQuick.flipLatestSymlink({ roots, release: plan.release, sig: plan.sig, composeDir: prepared.composeDir });
+    previousLatest = flipped.previous;
+    status.latestFlipped = true;
+  }
+  return {
+    composeId: plan.composeId,
+    composeDir: prepared.composeDir,
+    dryRun: false,
+    tasks: results,
+    planned,
+    verify,
+    manifest,
+    latestFlipped: status.latestFlipped,
+    previousLatest,
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight, in order of the plan. */
+async function runBounded<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+}
+
+/** The innermost failure message: the activity's own words (task name and last log lines). */
+function failureMessage(e: unknown): string {
+  let err = e as (ActivityFailure & { cause?: unknown }) | undefined;
+  while (err && (err as { cause?: unknown }).cause) err = (err as { cause?: unknown }).cause as typeof err;
+  return (err as Error | undefined)?.message ?? String(e);
+}
+
+export const composeWorkflowId = (sig: string, release: string, stamp: string) => `sigrelease-compose-${sig}-${release}-${stamp}`;

@@ -1,0 +1,4 @@
+// The workflow bundle's entry: deterministic code only.
+export { sigRelease } from './sigRelease.js';
+export { composeSig } from './compose.js';
+export { productionLock } from './productionLock.js';

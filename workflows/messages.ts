@@ -1,0 +1,123 @@
+// Every message name the pipeline understands, defined once: signals, updates, queries, search attributes.
+// Imported by workflow code and by clients, so it may only import @temporalio/workflow and @temporalio/common.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
+
+/** Search attributes (Keyword) registered on the dev server and in production: list runs by SIG, release, stage. */
+export const SEARCH_ATTRIBUTES = {
+  sig: defineSearchAttributeKey('SigName', SearchAttributeType.KEYWORD),
+  release: defineSearchAttributeKey('SigRelease', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('SigStage', SearchAttributeType.KEYWORD),
+  approver: defineSearchAttributeKey('SigApprover', SearchAttributeType.KEYWORD),
+} as const;
+
+export type Stage =
+  | 'validating'
+  | 'composing'
+  | 'staging'
+  | 'awaiting-approval'
+  | 'waiting-for-production-lock'
+  | 'promoting'
+  | 'publishing-lists'
+  | 'composed'
+  | 'promoted'
+  | 'rejected'
+  | 'expired'
+  | 'failed'
+  | 'cancelled';
+
+/** What a person sends with approve/reject (Web UI, `temporal workflow signal`, our CLI). */
+export interface Decision {
+  by: string;
+  comment?: string;
+  /** Lets an approval through although the production preview tripped the deletion guard. */
+  allowLargeDeletion?: boolean;
+}
+export interface RecordedDecision extends Decision {
+  approved: boolean;
+  /** ISO time, workflow clock. */
+  at: string;
+  via: 'signal' | 'update';
+}
+
+export const approveSignal = defineSignal<[Decision]>('approve');
+export const rejectSignal = defineSignal<[Decision]>('reject');
+/** Same names as the signals: the update answers the caller, and refuses bad approvals before they touch history. */
+export const approveUpdate = defineUpdate<ApprovalAck, [Decision]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalAck, [Decision]>('reject');
+export interface ApprovalAck {
+  accepted: true;
+  stage: Stage;
+  decision: RecordedDecision;
+}
+
+/** Per-repo change counts of one rsync preview. */
+export interface PreviewCounts {
+  addedFiles: number;
+  addedBytes: number;
+  changedFiles: number;
+  changedBytes: number;
+  deletedFiles: number;
+}
+export interface PreviewSummary extends PreviewCounts {
+  targetFiles: number;
+  perRepo: Record<string, PreviewCounts>;
+  reportFile: string;
+  guard: { ok: boolean; reason?: string };
+}
+
+export interface TaskProgress {
+  name: string;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  downloaded?: number;
+  skipped?: number;
+  bytes?: number;
+  error?: string;
+}
+
+export interface ComposeStatus {
+  composeId: string;
+  composeDir: string | null;
+  tasks: TaskProgress[];
+  verified: boolean | null;
+  latestFlipped: boolean;
+}
+
+export interface ReleaseStatus {
+  release: string;
+  sig: string;
+  stage: Stage;
+  stageSince: string;
+  composeWorkflowId: string | null;
+  compose: ComposeStatus | null;
+  stagingPreview: PreviewSummary | null;
+  productionPreview: PreviewSummary | null;
+  decision: RecordedDecision | null;
+  remindersSent: number;
+  approvalDeadline: string | null;
+  error: string | null;
+  warnings: string[];
+}
+
+export const statusQuery = defineQuery<ReleaseStatus>('status');
+export const composeStatusQuery = defineQuery<ComposeStatus>('composeStatus');
+
+export interface ComposeInput {
+  plan: ComposePlan;
+  roots: { composeRoot: string; stagingRoot: string; productionRoot: string };
+  hostTaskQueue?: string;
+  timeouts?: ActivityTimeouts;
+}
+
+export interface ActivityTimeouts {
+  /** Heartbeat timeout of long activities: how soon a dead worker's sync is retried elsewhere. */
+  heartbeat?: string;
+  /** Longest a single reposync/rsync may take. */
+  longSync?: string;
+  /** First retry interval of long activities. */
+  retryInitial?: string;
+  maxAttempts?: number;
+}
+
+export type { ComposePlan, ReposyncTask };
