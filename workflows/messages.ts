@@ -3,6 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
+import type { SyncPreview } from '../src/publish/types.js';
 
 /** Search attributes (Keyword) registered on the dev server and in production: list runs by SIG, release, stage. */
 export const SEARCH_ATTRIBUTES = {
@@ -52,20 +53,8 @@ export interface ApprovalAck {
   decision: RecordedDecision;
 }
 
-/** Per-repo change counts of one rsync preview. */
-export interface PreviewCounts {
-  addedFiles: number;
-  addedBytes: number;
-  changedFiles: number;
-  changedBytes: number;
-  deletedFiles: number;
-}
-export interface PreviewSummary extends PreviewCounts {
-  targetFiles: number;
-  perRepo: Record<string, PreviewCounts>;
-  reportFile: string;
-  guard: { ok: boolean; reason?: string };
-}
+/** An rsync preview (what a sync would add, change, delete per repo) with the deletion guard's verdict. */
+export type PreviewSummary = SyncPreview & { guard: { ok: boolean; reason?: string } };
 
 export interface TaskProgress {
   name: string;

@@ -17,8 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
-import type { SyncResult, ProductionResult } from '../activities/publish.js';
-import type { HardlinkResult } from '../activities/publish.js';
+import type { HardlinkReleaseResult, ProductionSyncResult, SyncResult } from '../activities/publish.js';
 import type { PublishFileListsResult } from '../activities/filelists.js';
 import { composeStamp, productionCategory, productionReleaseDir, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { activityProxies } from './activityOptions.js';
@@ -67,8 +66,8 @@ export interface ReleaseResult {
   staging: SyncResult | null;
   productionPreview: PreviewSummary | null;
   decision: RecordedDecision | null;
-  production: ProductionResult | null;
-  hardlink: HardlinkResult | null;
+  production: ProductionSyncResult | null;
+  hardlink: HardlinkReleaseResult | null;
   fileLists: PublishFileListsResult[];
   warnings: string[];
 }
@@ -214,7 +213,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const staging = stagingSigDir(r.roots, r.plan.release, r.plan.sig);
     const production = productionSigDir(r.roots, r.plan.release, r.plan.sig);
     const previews = `${compose.composeDir}/work/previews/${stamp}`;
-    result.staging = await acts.long.syncToStaging({
+    const staged = await acts.long.syncToStaging({
       source: `${compose.composeDir}/compose/${r.plan.release}/${r.plan.sig}`,
       target: staging,
       owner: r.owner,
@@ -222,7 +221,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       guard: r.guard,
       allowLargeDeletion: r.allowLargeDeletion,
     });
-    status.stagingPreview = summarize(result.staging.preview, { ok: true });
+    result.staging = staged;
+    status.stagingPreview = { ...staged.preview, guard: { ok: true } };
 
     // --- approval gate
     const prodPreview = await acts.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
@@ -316,16 +316,12 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
   }
 }
 
-function summarize(p: { addedFiles: number; addedBytes: number; changedFiles: number; changedBytes: number; deletedFiles: number; targetFiles: number; perRepo: PreviewSummary['perRepo']; reportFile: string }, guard: { ok: boolean; reason?: string }): PreviewSummary {
-  return { ...p, guard };
-}
-
 function previewText(p: PreviewSummary): string {
-  const rows = Object.entries(p.perRepo).map(
-    ([repo, c]) => `| ${repo} | ${c.addedFiles} | ${c.changedFiles} | ${c.deletedFiles} | ${c.addedBytes + c.changedBytes} |`,
+  const rows = Object.entries(p.repos).map(
+    ([repo, c]) => `| ${repo} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
   );
   return [
-    `Production will get ${p.addedFiles} new, ${p.changedFiles} changed and ${p.deletedFiles} deleted files (${p.addedBytes + p.changedBytes} bytes).`,
+    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
     p.guard.ok ? '' : `Deletion guard: ${p.guard.reason}`,
     '| repo | added | changed | deleted | bytes |',
     '|---|---|---|---|---|',

@@ -29,15 +29,15 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
 }
 
 function previewLine(p: PreviewSummary): string {
-  return `${p.addedFiles} new, ${p.changedFiles} changed, ${p.deletedFiles} deleted (${formatBytes(p.addedBytes + p.changedBytes)}); full list: ${p.reportFile}`;
+  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)}); full list: ${p.reportFile}`;
 }
 
 export function previewTable(p: PreviewSummary): string {
-  const rows = Object.entries(p.perRepo).sort(([a], [b]) => a.localeCompare(b));
+  const rows = Object.entries(p.repos).sort(([a], [b]) => a.localeCompare(b));
   const w = Math.max(4, ...rows.map(([r]) => r.length));
   return [
     `  ${'repo'.padEnd(w)}  added  changed  deleted  bytes`,
-    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.addedFiles).padStart(5)}  ${String(c.changedFiles).padStart(7)}  ${String(c.deletedFiles).padStart(7)}  ${formatBytes(c.addedBytes + c.changedBytes)}`),
+    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.added.files).padStart(5)}  ${String(c.changed.files).padStart(7)}  ${String(c.deleted.files).padStart(7)}  ${formatBytes(c.added.bytes + c.changed.bytes)}`),
   ].join('\n');
 }
 
