@@ -1,6 +1,12 @@
 // Every path the pipeline reads or writes is built here, from the site roots and the release identity.
 // Layout follows the seed (reference/seed-systems.md §5.2–5.4) so operators find things where they expect.
-import path from 'node:path';
+// No node:path here: workflow code builds paths too, and the workflow sandbox has no Node built-ins.
+// Every segment is a validated name (config/schema.ts SAFE_NAME), so joining with "/" is all we need.
+
+/** POSIX join: collapses repeated slashes, keeps a leading one. */
+const path = {
+  join: (...parts: string[]) => parts.filter((p) => p !== '').join('/').replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1'),
+};
 
 export interface Roots {
   composeRoot: string;

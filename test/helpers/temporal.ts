@@ -5,10 +5,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadCatalogue, parseSite, type Catalogue } from '../../src/config/load.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { createWorkers, type WorkerSetup } from '../../src/worker.js';
+
+// Workers log every state change at INFO; tests only want warnings. Once per process, before any worker.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  /* already installed in this process */
+}
 
 export function serverAddress() {
   return { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };

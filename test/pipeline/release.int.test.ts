@@ -14,6 +14,15 @@ import { buildYumrepofs, defaultCoreFixture, startYumrepofs, type YumrepofsServe
 import { serverAddress, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
 
+/** Every message and failure type along a Temporal failure's cause chain, one per line. */
+function failureChain(e: unknown): string {
+  const out: string[] = [];
+  for (let err = e as { message?: string; type?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
+    out.push(`${err.type ?? ''} ${err.message ?? ''}`);
+  }
+  return out.join('\n');
+}
+
 let yum: YumrepofsServer;
 beforeAll(async () => {
   const fixture = await buildYumrepofs(fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-yum-')), defaultCoreFixture());
@@ -123,7 +132,7 @@ describe('a SIG release, end to end', () => {
       const handle = await client.workflow.start('sigRelease', { workflowId: wf, taskQueue, args: [{ release: '9', sig: 'cor' }] });
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
-      expect(String((err as { cause?: { cause?: Error } }).cause?.cause?.message ?? (err as Error).cause)).toMatch(/unknown SIG "cor"/);
+      expect(failureChain(err)).toMatch(/BadRequest.*unknown SIG "cor"; known: .*core/s);
       expect(fs.readdirSync(site.composeRoot)).toEqual([]);
     });
   });
