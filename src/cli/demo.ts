@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { startDevServer, freePort } from '../devserver.js';
 import { loadCatalogue, parseSite } from '../config/load.js';
 import { connectClient, releaseStatus, startRelease } from '../client.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorkers } from '../worker.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../paths.js';
 import { buildYumrepofs, defaultCoreFixture, startYumrepofs } from '../../test/fixtures/yumrepofs.js';
@@ -30,6 +31,8 @@ export function registerDemoCommand(program: Command, _globals: () => GlobalOpti
 
 async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string }) {
   const t0 = Date.now();
+  // The demo narrates itself; the worker's own INFO lines would drown it.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = o.dir ?? path.join(STATE_DIR, 'demo', new Date().toISOString().replace(/[:.]/g, '-'));
   fs.mkdirSync(dir, { recursive: true });
   const step = (s: string) => process.stdout.write(`\n== ${s}\n`);
