@@ -20,7 +20,8 @@ export function createActivities(deps: ReleaseDeps) {
       reportFile: string;
       guard: { maxDeleteShare: number; maxDeleteCount?: number };
     }): Promise<PreviewSummary> {
-      const preview = await publish.previewSync({ source: input.source, target: input.target, reportFile: input.reportFile });
+      // The preview must see the ownership the real sync will apply (--chown), or it under-reports changes.
+      const preview = await publish.previewSync({ source: input.source, target: input.target, reportFile: input.reportFile, owner: deps.site.owner });
       const guard = evaluateDeletionGuard(preview, input.guard, false);
       return { ...preview, guard: guard.ok ? { ok: true } : { ok: false, reason: guard.reason ?? 'too many deletions' } };
     },

@@ -1,0 +1,47 @@
+// File-system reads the publish activities need around rsync (not pure, but read-only).
+import { opendir } from 'node:fs/promises';
+import path from 'node:path';
+import { repoKeyOf } from './itemize.js';
+import { DELAY_UPDATES_DEFAULT_DIR, PARTIAL_DIR } from './rsync-args.js';
+
+export interface TargetCount {
+  total: number;
+  byRepo: Map<string, number>;
+}
+
+const SKIP_DIRS = new Set([PARTIAL_DIR, DELAY_UPDATES_DEFAULT_DIR]);
+
+/**
+ * Counts the non-directory entries under `root` (files, symlinks, …), overall and per repo key (`repoKeyOf`),
+ * skipping rsync's scratch dirs. A missing root counts as empty.
+ */
+export async function countTargetFiles(root: string): Promise<TargetCount> {
+  const byRepo = new Map<string, number>();
+  let total = 0;
+  const stack: string[] = [''];
+  while (stack.length) {
+    const rel = stack.pop()!;
+    let dir;
+    try {
+      dir = await opendir(path.join(root, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || (code === 'ENOTDIR' && rel === '')) {
+        if (rel === '') return { total: 0, byRepo };
+        continue; // vanished while we walked
+      }
+      throw err;
+    }
+    for await (const ent of dir) {
+      const childRel = rel ? `${rel}/${ent.name}` : ent.name;
+      if (ent.isDirectory()) {
+        if (!SKIP_DIRS.has(ent.name)) stack.push(childRel);
+      } else {
+        total++;
+        const key = repoKeyOf(childRel, false);
+        byRepo.set(key, (byRepo.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  return { total, byRepo };
+}
