@@ -11,6 +11,12 @@ export interface ReposyncTask {
   arch: Arch | 'source';
   /** dnf repo id (section name): `core-common`, `core-common-debug`, `core-common-source`. */
   repoId: string;
+  /**
+   * The section of OUR per-run dnf config that this task syncs (`--repoid=<section>`): the task name.
+   * The seed had one `$basearch` section per repoId and substituted the arch in a per-container copy;
+   * we render concrete URLs into one file, so each task needs a section of its own (seed §5.1, §6.2).
+   */
+  section: string;
   /** Concrete yumrepofs URL, `$basearch` already replaced. */
   baseUrl: string;
   /** Destination relative to the compose's sig root, e.g. `x86_64/core-common-debug`. */
@@ -43,4 +49,79 @@ export interface ComposePlan {
   repoclosure: boolean;
   /** Non-fatal remarks for the operator (e.g. `--repo` ignored on a full run). */
   warnings: string[];
+  /** The flags as requested (after defaults), recorded in the compose manifest. */
+  options: ComposeOptions;
+}
+
+/** What the operator asked for, kept verbatim for the manifest and the dry-run report. */
+export interface ComposeOptions {
+  repos: string[] | null;
+  arches: (Arch | 'source')[] | null;
+  ignoreDebug: boolean;
+  ignoreSource: boolean;
+  hashed: boolean;
+  cleanOldPackages: boolean;
+  fullRun: boolean;
+  dryRun: boolean;
+  refreshExtraFiles: boolean;
+  disableGpgCheck: boolean;
+  disableRepoGpgCheck: boolean;
+  requestedBy: string | null;
+}
+
+/** Counters parsed from reposync output while it runs (and at its end). */
+export interface ReposyncProgress {
+  /** `N` of the `(i/N)` lines: packages the repo lists for this arch filter; 0 until the first line. */
+  total: number;
+  downloaded: number;
+  skipped: number;
+  deleted: number;
+  /** Approximate: summed from the size column of finished downloads (dnf prints 2–3 significant digits). */
+  bytes: number;
+  /** File names from `[FAILED] <file>: ...` lines. */
+  failedPackages: string[];
+  /** File names from `Removing <file>: ...` lines (signature check failed after download). */
+  removedPackages: string[];
+}
+
+/** Heartbeat details of `runReposyncTask`. */
+export interface ReposyncHeartbeat {
+  task: string;
+  downloaded: number;
+  skipped: number;
+  total: number;
+  bytes: number;
+}
+
+/** What one finished reposync task reports to the compose workflow. */
+export interface TaskResult {
+  name: string;
+  repo: string;
+  kind: TaskKind;
+  arch: Arch | 'source';
+  downloaded: number;
+  skipped: number;
+  deleted: number;
+  bytes: number;
+  /** Packages the repo lists (downloaded + already present). */
+  packages: number;
+  durationMs: number;
+  attempt: number;
+}
+
+/** Verification of one synced repo directory. */
+export interface RepoVerification {
+  /** Relative to the compose's sig root, e.g. `x86_64/core-common`. */
+  relDir: string;
+  packages: number;
+  /** Sum of the package sizes as listed in (and checked against) primary metadata. */
+  bytes: number;
+  problems: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  repos: RepoVerification[];
+  /** Every problem, each prefixed with its repo dir. */
+  problems: string[];
 }

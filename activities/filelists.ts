@@ -1,0 +1,58 @@
+// Temporal activity around the file-list publisher: heartbeats with progress, stops on cancellation, and
+// turns an unlistable file name into a non-retryable failure (retrying cannot fix the tree).
+// Every export here that is a function becomes an activity (activities/index.ts spreads this module).
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { BadFileNameError } from '../src/filelists/names.js';
+import {
+  publishFileLists as publishFileListsCore,
+  type FileListOwner,
+  type PublishFileListsResult,
+} from '../src/filelists/publish.js';
+
+export type { PublishFileListsResult } from '../src/filelists/publish.js';
+
+export interface PublishFileListsInput {
+  /** Tree to list; the lists are published at its top. */
+  dir: string;
+  /** `sig` → `fullfiletimelist-sig`. */
+  module: string;
+  /** Timelist copies; default `['fullfiletimelist']`. */
+  aliases?: string[];
+  owner?: FileListOwner | null;
+  /** Basenames to checksum; default `['repomd.xml']`. */
+  checksumNames?: string[];
+}
+
+const HEARTBEAT_EVERY = 5000;
+
+/** The running activity's context, or undefined when called outside a worker (scripts, tests). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function publishFileLists(input: PublishFileListsInput): Promise<PublishFileListsResult> {
+  const ctx = activityContext();
+  try {
+    return await publishFileListsCore({
+      dir: input.dir,
+      module: input.module,
+      aliases: input.aliases,
+      owner: input.owner ?? null,
+      checksumNames: input.checksumNames,
+      progressEvery: HEARTBEAT_EVERY,
+      onProgress: ctx ? (entries) => ctx.heartbeat({ entries }) : undefined,
+      onWarning: ctx ? (message) => ctx.log.warn(message, { dir: input.dir }) : undefined,
+      signal: ctx?.cancellationSignal,
+    });
+  } catch (err) {
+    if (err instanceof BadFileNameError) {
+      throw ApplicationFailure.create({ type: 'BadFileName', nonRetryable: true, message: err.message, cause: err });
+    }
+    throw err;
+  }
+}
