@@ -22,11 +22,16 @@ command -v rpmsign >/dev/null || need+=(rpm)
 command -v hardlink >/dev/null || need+=(util-linux)
 command -v gpg >/dev/null || need+=(gpg)
 command -v curl >/dev/null || need+=(curl)
+# For the tests only: PostgreSQL (a production-shaped Temporal), Chromium (the Web UI test), docker-compose
+# 1.29 (validates docker-compose.yml without an engine; --no-install-recommends keeps the engine out).
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+command -v chromium >/dev/null || need+=(chromium)
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   say "installing Debian packages: ${need[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # 2. Node dependencies, pinned by the lock file.
@@ -54,3 +59,6 @@ if [ ! -x "$cli" ]; then
 fi
 "$cli" --version >/dev/null || { say "the Temporal CLI at $cli does not run"; exit 1; }
 export SIGRELEASE_TEMPORAL_CLI="$cli"
+
+# 4. The Temporal server and its SQL tool (PostgreSQL-backed test), same module line as the dev server.
+bash scripts/build-temporal-server.sh >/dev/null

@@ -8,12 +8,16 @@ import type { SiteConfig } from './config/schema.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+export type WorkflowBundle = { code: string } | { codePath: string };
 
-/** Bundle once per process and share it between workers (webpack costs about a second). */
+/**
+ * Bundle once per process and share it between workers (webpack costs seconds). A deployed worker uses the
+ * bundle prebuilt by deploy/bundle-workflows.ts (SIGRELEASE_WORKFLOW_BUNDLE), so no webpack runs at start.
+ */
 let bundle: Promise<WorkflowBundle> | null = null;
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const prebuilt = process.env.SIGRELEASE_WORKFLOW_BUNDLE;
+  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
   return bundle;
 }
 const quietBundlerLogger = {

@@ -12,7 +12,6 @@ import { connectClient, releaseStatus, startRelease } from '../client.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorkers } from '../worker.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../paths.js';
-import { buildYumrepofs, defaultCoreFixture, startYumrepofs } from '../../test/fixtures/yumrepofs.js';
 import { action, formatBytes, type GlobalOptions } from './common.js';
 import { formatStatus } from './format.js';
 import { STATE_DIR } from './server.js';
@@ -42,6 +41,8 @@ async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string 
   console.log(`Temporal at ${server.address}; Web UI ${server.uiUrl}`);
 
   step('building fixture repositories from real RPMs and serving them like yumrepofs');
+  // Loaded here so a deployed worker image needs no test fixtures.
+  const { buildYumrepofs, defaultCoreFixture, startYumrepofs } = await import('../../test/fixtures/yumrepofs.js');
   const fixture = await buildYumrepofs(path.join(dir, 'yumrepofs'), defaultCoreFixture());
   const yum = await startYumrepofs({ root: fixture.root });
   console.log(`yumrepofs at ${yum.baseUrl}`);

@@ -1,0 +1,41 @@
+#!/bin/sh
+# One-shot namespace job (docker-compose service `temporal-namespace`, image temporalio/admin-tools).
+# Creates the sigrelease namespace with its retention period and registers the Keyword search
+# attributes the pipeline writes (workflows/messages.ts SEARCH_ATTRIBUTES). Safe to run again: an
+# existing namespace keeps its settings except the retention, which is brought to the configured one;
+# the CLI accepts search attributes that already exist with the same type.
+set -eu
+
+address="${TEMPORAL_ADDRESS:-temporal:7233}"
+namespace="${SIGRELEASE_NAMESPACE:-sigrelease}"
+retention="${SIGRELEASE_RETENTION:-30d}"
+
+tries=0
+until temporal operator cluster health --address "$address" >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 60 ] || { echo "create-namespace: Temporal at $address is not healthy" >&2; exit 1; }
+  sleep 2
+done
+
+if temporal operator namespace describe --address "$address" --namespace "$namespace" >/dev/null 2>&1; then
+  echo "create-namespace: $namespace exists; setting retention $retention"
+  temporal operator namespace update --address "$address" --namespace "$namespace" --retention "$retention"
+else
+  echo "create-namespace: creating $namespace (retention $retention)"
+  temporal operator namespace create --address "$address" --namespace "$namespace" --retention "$retention" \
+    --description "Rocky Linux SIG releases (sigrelease)"
+fi
+
+# A new namespace is served after the namespace cache refreshes (about 10 s): retry until it is.
+tries=0
+until temporal operator search-attribute create --address "$address" --namespace "$namespace" \
+  --name SigName --type Keyword \
+  --name SigRelease --type Keyword \
+  --name SigStage --type Keyword \
+  --name SigApprover --type Keyword; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 30 ] || { echo "create-namespace: could not register search attributes in $namespace" >&2; exit 1; }
+  sleep 2
+done
+temporal operator search-attribute list --address "$address" --namespace "$namespace"
+echo "create-namespace: done"
