@@ -203,6 +203,7 @@ export async function runReposyncTask(input: RunReposyncTaskInput): Promise<Task
     append(`==== ${new Date().toISOString()} ${task.name} attempt ${attempt}: ${r.isCanceled ? 'cancelled' : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`}\n`);
   } finally {
     clearInterval(timer);
+    await stopGpgAgents(stateDir, rpmRoot);
     await writes;
     await log.close();
   }
@@ -243,6 +244,23 @@ export async function runReposyncTask(input: RunReposyncTaskInput): Promise<Task
     durationMs: Date.now() - started,
     attempt,
   };
+}
+
+/**
+ * With repo_gpgcheck, dnf imports the repo key into a keyring in its cache (`<cache>/<repo>-<hash>/pubring`),
+ * which starts a gpg-agent that outlives dnf: one per task and run, for as long as the compose folder exists.
+ * (The seed's containers took theirs down with them.) Stop them once dnf has exited.
+ */
+async function stopGpgAgents(stateDir: string, rpmRoot: string | null): Promise<void> {
+  // With --installroot dnf keeps part of its state under <root>/<stateDir> (see buildReposyncArgs).
+  const caches = [path.join(stateDir, 'cache'), ...(rpmRoot ? [path.join(rpmRoot, stateDir, 'cache')] : [])];
+  for (const cache of caches) {
+    for (const entry of await fs.readdir(cache).catch(() => [] as string[])) {
+      const ring = path.join(cache, entry, 'pubring');
+      if (!(await fs.stat(ring).catch(() => null))?.isDirectory()) continue;
+      await execa('gpgconf', ['--homedir', ring, '--kill', 'gpg-agent'], { reject: false, stdin: 'ignore', timeout: 10_000 });
+    }
+  }
 }
 
 /** Seed §6.2 step 7: `curl -RO <key>` into the synced folder; ours copies the run's fetched key (mtime kept). */

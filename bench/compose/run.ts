@@ -1,0 +1,144 @@
+// Compose benchmark: our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
+// against plain `dnf reposync` calls with the same flags, run the way a shell loop would (output to a log
+// file, same parallelism). Prints packages/s and MB/s per side, and as the last line
+// `overhead_ratio=<ours/plain>` (median wall times of several runs).
+//   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4]
+import { execa } from 'execa';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { buildYumrepofs, startYumrepofs, type FixturePackage } from '../../test/fixtures/yumrepofs.js';
+import { parseSite } from '../../src/config/load.js';
+import { releaseRequestSchema, sigFileSchema } from '../../src/config/schema.js';
+import { planCompose, planTasks } from '../../src/compose/plan.js';
+import { renderDnfConfig } from '../../src/compose/dnfConfig.js';
+import { buildReposyncArgs } from '../../src/compose/reposyncOutput.js';
+import { composeStamp, type Roots } from '../../src/paths.js';
+import type { ComposePlan, ReposyncTask } from '../../src/compose/types.js';
+import { prepareCompose, runReposyncTask } from '../../activities/compose.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    packages: { type: 'string', default: '20' },
+    'size-kb': { type: 'string', default: '32' },
+    parallelism: { type: 'string', default: '4' },
+  },
+});
+const RUNS = Number(opt.runs);
+const PER_REPO = Number(opt.packages);
+const SIZE = Number(opt['size-kb']) * 1024;
+const PARALLELISM = Number(opt.parallelism);
+const PROJECT = 'b0b0b0b0-1111-4222-8333-444455556666';
+const REPOS = ['bench-common', 'bench-extras', 'bench-tools'];
+const ARCHES = ['x86_64', 'aarch64'] as const;
+
+async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+/** Runs one activity in a mock activity context (typed: `env.run` does not infer the result). */
+const runActivity = <I, O>(env: MockActivityEnvironment, fn: (input: I) => Promise<O>, input: I): Promise<O> => env.run(fn, input);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function dirStats(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0, bytes = 0;
+  const walk = async (d: string) => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.rpm')) {
+        files++;
+        bytes += (await fs.stat(p)).size;
+      }
+    }
+  };
+  await walk(dir);
+  return { files, bytes };
+}
+
+async function main() {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-'));
+  try {
+    const t0 = Date.now();
+    const packages: FixturePackage[] = Array.from({ length: PER_REPO }, (_, i) => ({ name: `pkg${String(i).padStart(3, '0')}`, version: '1.0', sizeBytes: SIZE }));
+    const tree = await buildYumrepofs(path.join(tmp, 'upstream'), {
+      projects: { [PROJECT]: Object.fromEntries(REPOS.map((r) => [r, { arches: [...ARCHES], packages }])) },
+      variants: ['hashed'],
+    });
+    const server = await startYumrepofs({ root: tree.root });
+    console.log(`fixture: ${REPOS.length} repos x ${ARCHES.length} arches x 3 kinds, ${PER_REPO} source packages each, built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const roots: Roots = { composeRoot: path.join(tmp, 'compose'), stagingRoot: path.join(tmp, 's'), productionRoot: path.join(tmp, 'p') };
+    const site = parseSite({ ...roots, repoBaseUrl: server.baseUrl, releases: { '9': { revision: '9.7' } }, compose: { parallelism: PARALLELISM, gpgCheck: false, repoGpgCheck: false } });
+    const sigFile = sigFileSchema.parse({ sig: 'bench', name: 'Bench', releases: { '9': { projectId: PROJECT, repos: Object.fromEntries(REPOS.map((r) => [r, { arches: [...ARCHES] }])) } } });
+    const planFor = (i: number): ComposePlan =>
+      planCompose(releaseRequestSchema.parse({ release: '9', sig: 'bench', hashed: true, fullRun: true }), { sigFile, entry: sigFile.releases['9']!, revision: '9.7' }, site, composeStamp(Date.UTC(2026, 0, 1, 0, 0, i)));
+
+    const ours = async (i: number) => {
+      const plan = planFor(i);
+      const env = new MockActivityEnvironment();
+      const start = performance.now();
+      const prepared = await runActivity(env, prepareCompose, { plan, roots });
+      await pool(planTasks(plan), plan.parallelism, async (task) => {
+        await runActivity(env, runReposyncTask, { plan, task, ...prepared });
+      });
+      return { ms: performance.now() - start, dir: prepared.layout.sigRoot };
+    };
+
+    const plain = async (i: number) => {
+      const plan = planFor(100 + i);
+      const base = path.join(tmp, `plain-${i}`);
+      const dnfDir = path.join(base, 'dnf');
+      const start = performance.now();
+      await fs.mkdir(path.join(base, 'logs'), { recursive: true });
+      const cfg = path.join(dnfDir, 'dnf.conf');
+      await fs.mkdir(dnfDir, { recursive: true });
+      await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
+      await pool(planTasks(plan), plan.parallelism, async (task: ReposyncTask) => {
+        const stateDir = path.join(dnfDir, 'state', task.name);
+        await fs.mkdir(path.join(stateDir, 'log'), { recursive: true });
+        const args = buildReposyncArgs(plan, task, { dnfConfigPath: cfg, destDir: path.join(base, 'sync', task.relDir), rpmRoot: null, stateDir });
+        // `dnf … > log 2>&1`, as a shell loop would.
+        const log = { file: path.join(base, 'logs', task.logName), append: true };
+        await execa('dnf', args, { stdout: log, stderr: log, stdin: 'ignore', env: { LC_ALL: 'C.UTF-8' } });
+      });
+      return { ms: performance.now() - start, dir: path.join(base, 'sync') };
+    };
+
+    // One warm-up of each (page cache, Python bytecode), then alternate so drift hits both sides alike.
+    await ours(99);
+    await plain(99);
+    const oursMs: number[] = [];
+    const plainMs: number[] = [];
+    let size = { files: 0, bytes: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      const a = await ours(i);
+      oursMs.push(a.ms);
+      size = await dirStats(a.dir);
+      const b = await plain(i);
+      plainMs.push(b.ms);
+      const bs = await dirStats(b.dir);
+      if (bs.files !== size.files) throw new Error(`plain sync got ${bs.files} packages, ours ${size.files}`);
+    }
+    await server.close();
+
+    const report = (label: string, ms: number) =>
+      console.log(`${label}: median ${(ms / 1000).toFixed(2)} s, ${(size.files / (ms / 1000)).toFixed(1)} packages/s, ${(size.bytes / 1048576 / (ms / 1000)).toFixed(2)} MB/s`);
+    console.log(`${planTasks(planFor(0)).length} tasks, ${size.files} packages, ${(size.bytes / 1048576).toFixed(1)} MB per compose, parallelism ${PARALLELISM}, ${RUNS} runs`);
+    report('ours (activities) ', median(oursMs));
+    report('plain dnf reposync', median(plainMs));
+    console.log(`overhead_ratio=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
