@@ -74,9 +74,23 @@ export async function startRelease(
   }
 }
 
+/**
+ * The workflow ID of the release people mean by "<release> <sig>": the hand-started ID when that run is going,
+ * else a running scheduled run (its ID carries the schedule's timestamp), else the hand-started ID.
+ */
+export async function currentReleaseId(client: Client, release: string, sig: string): Promise<string> {
+  const id = releaseWorkflowId(sig, release);
+  const desc = await client.workflow.getHandle(id).describe().catch(() => null);
+  if (desc?.status.name === 'RUNNING') return id;
+  if (!/^[A-Za-z0-9_.+-]+$/.test(sig) || !/^[0-9]+$/.test(release)) return id; // never put odd text into a query
+  const query = `WorkflowType = "sigRelease" AND ${SEARCH_ATTRIBUTES.sig.name} = "${sig}" AND ${SEARCH_ATTRIBUTES.release.name} = "${release}" AND ExecutionStatus = "Running"`;
+  for await (const wf of client.workflow.list({ query, pageSize: 10 })) return wf.workflowId;
+  return id;
+}
+
 export async function releaseStatus(client: Client, release: string, sig: string): Promise<ReleaseStatus> {
   try {
-    return await client.workflow.getHandle(releaseWorkflowId(sig, release)).query(statusQuery);
+    return await client.workflow.getHandle(await currentReleaseId(client, release, sig)).query(statusQuery);
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) throw new CliError(`no release of ${sig} ${release} found (workflow ${releaseWorkflowId(sig, release)})`, EXIT.notFound);
     throw e;
@@ -85,7 +99,7 @@ export async function releaseStatus(client: Client, release: string, sig: string
 
 /** Approve or reject through the update (the validator's refusal comes back as an error) or the signal. */
 export async function decide(client: Client, release: string, sig: string, approve: boolean, decision: Decision, via: 'update' | 'signal' = 'update') {
-  const handle = client.workflow.getHandle(releaseWorkflowId(sig, release));
+  const handle = client.workflow.getHandle(await currentReleaseId(client, release, sig));
   try {
     if (via === 'signal') {
       await handle.signal(approve ? approveSignal : rejectSignal, decision);

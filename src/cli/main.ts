@@ -7,6 +7,8 @@ import { formatStatus } from './format.js';
 import { registerFilelistCommand } from './filelist.js';
 import { registerDemoCommand } from './demo.js';
 import { registerServerCommands } from './server.js';
+import { registerRunsCommands } from './runs.js';
+import { registerScheduleCommands } from './schedule.js';
 
 const program = new Command('sigrelease')
   .description('Compose, stage, approve, promote and publish Rocky Linux SIG repositories, durably, on Temporal')
@@ -14,6 +16,8 @@ const program = new Command('sigrelease')
   .option('--catalogue <dir>', 'SIG catalogue folder (default: config/sigs)')
   .option('--json', 'machine-readable output')
   .showHelpAfterError()
+  // Usage errors (missing option, unknown flag) are bad input for scripts: exit 2, like our own refusals.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput))
   .addHelpText(
     'after',
     `\nExit codes: 0 ok, 1 failed, 2 bad input or refused, 3 not found, 4 already running, 5 finished without promotion (rejected, expired).`,
@@ -150,6 +154,8 @@ program
     }),
   );
 
+registerRunsCommands(program, globals);
+registerScheduleCommands(program, globals);
 registerServerCommands(program, globals);
 registerDemoCommand(program, globals);
 registerFilelistCommand(program);

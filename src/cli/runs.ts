@@ -1,0 +1,270 @@
+// `sigrelease list` and `sigrelease cancel`: finding runs by SIG, release and stage through the search attributes
+// every run carries (SigName, SigRelease, SigStage, SigApprover), and cancelling one. Runs started by hand have
+// the ID sigrelease-<sig>-<release>; runs started by a schedule have the scheduled time appended, so both
+// commands look runs up by search attribute rather than by ID.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Command } from 'commander';
+import { CliError, EXIT, connectClient, releaseWorkflowId } from '../client.js';
+import { SAFE_NAME } from '../config/schema.js';
+import { SEARCH_ATTRIBUTES, type Stage } from '../../workflows/messages.js';
+import { action, loadConfig, print, type GlobalOptions } from './common.js';
+
+/** Every stage a run can be in, in pipeline order (the `Stage` type of workflows/messages.ts). */
+export const STAGES: readonly Stage[] = [
+  'validating',
+  'composing',
+  'staging',
+  'awaiting-approval',
+  'waiting-for-production-lock',
+  'promoting',
+  'publishing-lists',
+  'composed',
+  'promoted',
+  'rejected',
+  'expired',
+  'failed',
+  'cancelled',
+];
+/** Stages a run ends in: listing them shows closed runs, not only running ones. */
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+/** Once production promotion has started it finishes; a cancel request waits for it (workflows/sigRelease.ts). */
+const PROMOTION_STAGES: readonly string[] = ['promoting', 'publishing-lists'];
+
+/** Set by the server on every run a schedule starts. */
+const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
+
+export interface RunFilter {
+  stage?: string;
+  sig?: string;
+  release?: string;
+  /** Closed runs too (default: only running ones, unless `stage` is a final stage). */
+  all?: boolean;
+  limit?: number;
+}
+
+export interface RunRow {
+  workflowId: string;
+  runId: string;
+  sig: string | null;
+  release: string | null;
+  stage: string | null;
+  /** Temporal's execution status, lower case: running, completed, failed, cancelled, terminated, timed_out. */
+  status: string;
+  startTime: string;
+  closeTime: string | null;
+  approver: string | null;
+  /** The schedule that started the run, if one did. */
+  scheduledBy: string | null;
+}
+
+/** A visibility query for sigRelease runs; every value is checked first, so nothing can be injected into it. */
+export function runsQuery(f: RunFilter): string {
+  const parts = [`WorkflowType = "sigRelease"`];
+  if (f.stage !== undefined) {
+    if (!STAGES.includes(f.stage as Stage)) throw new CliError(`unknown stage ${JSON.stringify(f.stage)}; known: ${STAGES.join(', ')}`, EXIT.badInput);
+    parts.push(`${SEARCH_ATTRIBUTES.stage.name} = "${f.stage}"`);
+  }
+  if (f.sig !== undefined) parts.push(`${SEARCH_ATTRIBUTES.sig.name} = "${checkSig(f.sig)}"`);
+  if (f.release !== undefined) parts.push(`${SEARCH_ATTRIBUTES.release.name} = "${checkRelease(f.release)}"`);
+  const closedStage = f.stage !== undefined && FINAL_STAGES.includes(f.stage as Stage);
+  if (!f.all && !closedStage) parts.push(`ExecutionStatus = "Running"`);
+  return parts.join(' AND ');
+}
+
+export async function listRuns(client: Client, f: RunFilter): Promise<RunRow[]> {
+  const query = runsQuery(f);
+  const limit = f.limit ?? 100;
+  const rows: RunRow[] = [];
+  for await (const wf of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+    rows.push(rowOf(wf));
+    if (rows.length >= limit) break;
+  }
+  return rows.sort((a, b) => b.startTime.localeCompare(a.startTime));
+}
+
+/**
+ * The running runs of one SIG and release: by search attribute (scheduled runs included), plus the
+ * hand-started ID itself, which answers even before visibility has caught up with a fresh start.
+ */
+export async function runningRuns(client: Client, release: string, sig: string): Promise<RunRow[]> {
+  const rows = await listRuns(client, { sig, release });
+  const id = releaseWorkflowId(sig, release);
+  if (!rows.some((r) => r.workflowId === id)) {
+    const d = await client.workflow.getHandle(id).describe().catch(() => null);
+    if (d && d.status.name === 'RUNNING' && d.type === 'sigRelease') rows.push(rowOf(d));
+  }
+  return rows;
+}
+
+export interface CancelResult {
+  workflowId: string;
+  runId: string;
+  /** The stage when the cancellation was requested. */
+  stage: string | null;
+  reason: string;
+  /** Set when production promotion was under way: the run finishes promoting and ends as promoted. */
+  note: string | null;
+  /** With --wait: how the run ended. */
+  final?: { status: string; stage: string | null };
+}
+
+/** Requests cancellation of the one running run of a SIG and release (or of `workflowId`), with a reason in history. */
+export async function cancelRun(
+  client: Client,
+  release: string,
+  sig: string,
+  opts: { reason?: string; workflowId?: string; wait?: boolean } = {},
+): Promise<CancelResult> {
+  checkRelease(release);
+  checkSig(sig);
+  let target: RunRow;
+  if (opts.workflowId) {
+    const d = await client.workflow.getHandle(opts.workflowId).describe().catch(() => null);
+    const row = d ? rowOf(d) : null;
+    if (!row || row.status !== 'running' || d?.type !== 'sigRelease' || row.sig !== sig || row.release !== release) {
+      throw new CliError(`no running release of ${sig} ${release} with workflow ID ${opts.workflowId}`, EXIT.notFound);
+    }
+    target = row;
+  } else {
+    const running = await runningRuns(client, release, sig);
+    if (running.length === 0) throw new CliError(`no running release of ${sig} ${release}; see \`sigrelease list --all --sig ${sig} --release ${release}\``, EXIT.notFound);
+    if (running.length > 1) {
+      throw new CliError(
+        `${running.length} runs of ${sig} ${release} are running (${running.map((r) => r.workflowId).join(', ')}); say which with --workflow-id`,
+        EXIT.badInput,
+      );
+    }
+    target = running[0]!;
+  }
+  // The stage as the run itself has it now (visibility, which found the run, may lag behind by a moment).
+  const before = await client.workflow.getHandle(target.workflowId, target.runId).describe().then(rowOf, () => target);
+  const reason = opts.reason ?? `cancelled with sigrelease cancel by ${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+  try {
+    // handle.cancel() takes no reason; the service call records it in the WorkflowExecutionCancelRequested event.
+    await client.workflowService.requestCancelWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId: target.workflowId, runId: target.runId },
+      identity: `sigrelease cancel@${os.hostname()}`,
+      requestId: randomUUID(),
+      reason,
+    });
+  } catch (e) {
+    if ((e as { code?: number }).code === GRPC_NOT_FOUND) throw new CliError(`the run ${target.workflowId} is no longer running`, EXIT.notFound);
+    throw e;
+  }
+  const result: CancelResult = {
+    workflowId: target.workflowId,
+    runId: target.runId,
+    stage: before.stage,
+    reason,
+    note: PROMOTION_STAGES.includes(before.stage ?? '') ? 'production promotion is under way and finishes first; the run then ends as promoted, not cancelled' : null,
+  };
+  if (opts.wait) {
+    const handle = client.workflow.getHandle(target.workflowId, target.runId);
+    for (;;) {
+      const d = rowOf(await handle.describe());
+      if (d.status !== 'running') {
+        result.final = { status: d.status, stage: d.stage };
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  return result;
+}
+const GRPC_NOT_FOUND = 5;
+
+/** Commander's own refusals (missing argument, unknown option, conflicting flags) exit with 2 like ours, not 1. */
+export function badInputExit(cmd: Command): Command {
+  return cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput));
+}
+
+export function registerRunsCommands(program: Command, globals: () => GlobalOptions) {
+  badInputExit(program.command('list'))
+    .description('list releases by stage, SIG and release (default: the running ones)')
+    .option('--stage <stage>', `only runs in this stage: ${STAGES.join(', ')}`)
+    .option('--sig <sig>', 'only this SIG')
+    .option('--release <major>', 'only this major release')
+    .option('--all', 'finished runs too')
+    .option('--limit <n>', 'at most this many runs, newest first', '100')
+    .addHelpText('after', '\nExamples:\n  sigrelease list --stage awaiting-approval     everything waiting for a decision\n  sigrelease list --all --sig core --release 9  every run of core 9, newest first')
+    .action(
+      action(async (o: Omit<RunFilter, 'limit'> & { limit: string }) => {
+        const filter: RunFilter = { ...o, limit: positiveInt('--limit', o.limit) };
+        runsQuery(filter); // bad filters are refused before anything else
+        const { site } = loadConfig(globals());
+        const client = await connectClient(site);
+        const rows = await listRuns(client, filter);
+        print(globals(), rows, () => formatRuns(rows, filter));
+      }),
+    );
+
+  badInputExit(program.command('cancel <release> <sig>'))
+    .description('cancel the running release of a SIG (a production promotion that has started finishes first)')
+    .option('--reason <text>', 'recorded in the run history')
+    .option('--workflow-id <id>', 'which run, when more than one of this SIG and release is running')
+    .option('--wait', 'wait until the run has ended and say how it ended')
+    .action(
+      action(async (release: string, sig: string, o: { reason?: string; workflowId?: string; wait?: boolean }) => {
+        checkRelease(release);
+        checkSig(sig);
+        const { site } = loadConfig(globals());
+        const client = await connectClient(site);
+        const r = await cancelRun(client, release, sig, o);
+        print(globals(), r, () =>
+          [
+            `cancellation requested for ${r.workflowId} (stage: ${r.stage ?? 'unknown'}): ${r.reason}`,
+            ...(r.note ? [`note: ${r.note}`] : []),
+            ...(r.final ? [`${r.workflowId} ended: ${r.final.status}${r.final.stage ? ` (stage: ${r.final.stage})` : ''}`] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
+export function formatRuns(rows: RunRow[], f: RunFilter = {}): string {
+  if (rows.length === 0) {
+    const what = [f.sig, f.release].filter(Boolean).join(' ');
+    return `no ${f.all ? '' : 'running '}releases${what ? ` of ${what}` : ''}${f.stage ? ` in stage ${f.stage}` : ''}`;
+  }
+  const head = ['WORKFLOW ID', 'SIG', 'REL', 'STAGE', 'STATUS', 'STARTED', 'APPROVER', 'SCHEDULE'];
+  const cells = rows.map((r) => [r.workflowId, r.sig ?? '-', r.release ?? '-', r.stage ?? '-', r.status, r.startTime.replace(/\.\d+Z$/, 'Z'), r.approver ?? '-', r.scheduledBy ?? '-']);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
+  return [line(head), ...cells.map(line)].join('\n');
+}
+
+function rowOf(wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'>): RunRow {
+  const sa: TypedSearchAttributes = wf.typedSearchAttributes;
+  return {
+    workflowId: wf.workflowId,
+    runId: wf.runId,
+    sig: sa.get(SEARCH_ATTRIBUTES.sig) ?? null,
+    release: sa.get(SEARCH_ATTRIBUTES.release) ?? null,
+    stage: sa.get(SEARCH_ATTRIBUTES.stage) ?? null,
+    status: wf.status.name.toLowerCase(),
+    startTime: wf.startTime.toISOString(),
+    closeTime: wf.closeTime?.toISOString() ?? null,
+    approver: sa.get(SEARCH_ATTRIBUTES.approver) ?? null,
+    scheduledBy: sa.get(SCHEDULED_BY) ?? null,
+  };
+}
+
+function checkSig(sig: string): string {
+  if (!SAFE_NAME.test(sig)) throw new CliError(`SIG ${JSON.stringify(sig)} is not a SIG name (letters, digits and . _ + -)`, EXIT.badInput);
+  return sig;
+}
+
+function checkRelease(release: string): string {
+  if (!/^[0-9]+$/.test(release)) throw new CliError(`release ${JSON.stringify(release)} is not a major release such as 9`, EXIT.badInput);
+  return release;
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} ${JSON.stringify(v)}: use a whole number of 1 or more`, EXIT.badInput);
+  return n;
+}
