@@ -9,7 +9,8 @@ import type { SiteConfig } from '../src/config/schema.js';
 import { planCompose } from '../src/compose/plan.js';
 import type { ComposePlan } from '../src/compose/types.js';
 import type { Roots } from '../src/paths.js';
-import { requestLockSignal, productionLock, lockWorkflowId } from '../workflows/productionLock.js';
+import type { Notification } from '../workflows/messages.js';
+import { requestLockSignal, productionLock } from '../workflows/productionLock.js';
 
 export interface ReleaseDeps {
   site: SiteConfig;
@@ -58,32 +59,66 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** Joins the release's production queue; the lock workflow signals the requester when its turn comes. */
-    async requestProductionLock(input: { release: string; requesterWorkflowId: string; taskQueue: string }): Promise<string> {
+    async requestProductionLock(input: { lockWorkflowId: string; release: string; requesterWorkflowId: string; taskQueue: string }): Promise<string> {
       if (!deps.client) throw ApplicationFailure.create({ type: 'NoClient', message: 'worker was built without a Temporal client', nonRetryable: true });
-      const workflowId = lockWorkflowId(input.release);
       await deps.client.workflow.signalWithStart(productionLock, {
-        workflowId,
+        workflowId: input.lockWorkflowId,
         taskQueue: input.taskQueue || activityInfo().taskQueue,
         args: [{ release: input.release, queue: [] }],
         signal: requestLockSignal,
         signalArgs: [{ workflowId: input.requesterWorkflowId }],
       });
-      return workflowId;
+      return input.lockWorkflowId;
     },
 
-    /** Mattermost-compatible incoming webhook. No URL configured: nothing to do. */
-    async notify(input: { event: string; text: string }): Promise<boolean> {
+    /**
+     * Posts to a Mattermost-compatible incoming webhook (`{ text, username, props }`); no URL configured: nothing
+     * to do. The URL (environment first, then the site config) carries the hook's secret: no message, log or
+     * failure names it. Server errors and network failures are retried; a 4xx means a wrong URL and is not.
+     */
+    async notify(input: Notification): Promise<boolean> {
       const url = deps.webhookUrl ?? process.env.SIGRELEASE_WEBHOOK_URL ?? site.notifications.webhookUrl;
       if (!url) return false;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'sigrelease', text: input.text, props: { event: input.event } }),
-        signal: AbortSignal.timeout(10_000),
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            username: 'sigrelease',
+            text: input.text,
+            props: { event: input.event, sig: input.sig, release: input.release, workflowId: input.workflowId },
+          }),
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (e) {
+        const { reason, permanent } = networkFailure(e);
+        throw ApplicationFailure.create({ type: 'WebhookUnreachable', nonRetryable: permanent, message: `could not post event ${input.event} to the webhook: ${reason}` });
+      }
+      await res.body?.cancel().catch(() => undefined);
+      if (res.ok) return true;
+      const wrongUrl = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+      throw ApplicationFailure.create({
+        type: wrongUrl ? 'WebhookRejected' : 'WebhookFailed',
+        nonRetryable: wrongUrl,
+        message:
+          `webhook answered HTTP ${res.status} to event ${input.event}` +
+          (wrongUrl ? '; check notifications.webhookUrl in the site config or SIGRELEASE_WEBHOOK_URL' : ''),
       });
-      // The URL is a secret: report the status only.
-      if (!res.ok) throw new Error(`webhook answered HTTP ${res.status} for event ${input.event}`);
-      return true;
     },
   };
+}
+
+/**
+ * Why a fetch failed, without its words: undici's messages can quote the URL ("Failed to parse URL from …").
+ * Error codes are safe to show. A URL that does not parse will not parse on the next attempt either.
+ */
+function networkFailure(e: unknown): { reason: string; permanent: boolean } {
+  const codes: string[] = [];
+  for (let err = e as { cause?: unknown; code?: unknown; name?: unknown } | undefined, depth = 0; err && depth < 5; err = err.cause as typeof err, depth++) {
+    if (err.code === 'ERR_INVALID_URL') return { reason: 'the webhook URL is not a valid URL', permanent: true };
+    if (typeof err.code === 'string') codes.push(err.code);
+    else if (err.name === 'TimeoutError') codes.push('no answer within 10 s');
+  }
+  return { reason: codes.length > 0 ? codes.join(', ') : 'network error', permanent: false };
 }

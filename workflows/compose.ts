@@ -123,5 +123,3 @@ function failureMessage(e: unknown): string {
   while (err && (err as { cause?: unknown }).cause) err = (err as { cause?: unknown }).cause as typeof err;
   return (err as Error | undefined)?.message ?? String(e);
 }
-
-export const composeWorkflowId = (sig: string, release: string, stamp: string) => `sigrelease-compose-${sig}-${release}-${stamp}`;

@@ -42,9 +42,13 @@ export interface RecordedDecision extends Decision {
   via: 'signal' | 'update';
 }
 
+// A signal is accepted even while no worker runs; a refused one only shows in `status.warnings`.
 export const approveSignal = defineSignal<[Decision]>('approve');
 export const rejectSignal = defineSignal<[Decision]>('reject');
-/** Same names as the signals: the update answers the caller, and refuses bad approvals before they touch history. */
+/**
+ * Same names as the signals (signals and updates are separate namespaces; test/gate/approval.int.test.ts sends
+ * both to one run): the update answers the caller, and its validator refuses bad decisions before they touch history.
+ */
 export const approveUpdate = defineUpdate<ApprovalAck, [Decision]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalAck, [Decision]>('reject');
 export interface ApprovalAck {
@@ -83,6 +87,7 @@ export interface ReleaseStatus {
   stagingPreview: PreviewSummary | null;
   productionPreview: PreviewSummary | null;
   decision: RecordedDecision | null;
+  /** Reminders sent while the gate waited (one per `reminderInterval`, none at the deadline itself). */
   remindersSent: number;
   approvalDeadline: string | null;
   error: string | null;
@@ -108,5 +113,45 @@ export interface ActivityTimeouts {
   retryInitial?: string;
   maxAttempts?: number;
 }
+
+/** What a webhook post is about: `props.event` of every post. */
+export type NotificationEvent =
+  | 'awaiting-approval'
+  | 'reminder'
+  | 'approved'
+  | 'rejected'
+  | 'promoted'
+  | 'expired'
+  | 'failed'
+  | 'cancelled'
+  | 'composed';
+
+/** One notification, as the workflow hands it to the `notify` activity. */
+export interface Notification {
+  event: NotificationEvent;
+  /** Markdown (Mattermost): the first line says what happened. */
+  text: string;
+  sig: string;
+  release: string;
+  workflowId: string;
+}
+
+// --- the production lock (workflows/productionLock.ts): one holder per release and production tree.
+export interface LockRequest {
+  workflowId: string;
+}
+export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
+export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
+/** Sent to the requester when it holds the lock. */
+export const lockGrantedSignal = defineSignal<[{ lockWorkflowId: string }]>('productionLockGranted');
+export interface LockStatus {
+  release: string;
+  /** The release workflow that may write to production now. */
+  holder: string | null;
+  heldSince: string | null;
+  /** Waiting release workflows, first in line first. */
+  queue: string[];
+}
+export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 
 export type { ComposePlan, ReposyncTask };

@@ -1,20 +1,14 @@
-// One lock per release serialises production syncs across SIGs: they share the hardlink pass over
-// <production>/mirror/pub/sig/<rel> and the file lists (reference/seed-systems.md §2 stage 4).
+// One lock per production tree serialises production syncs: SIGs of one release share the hardlink pass over
+// <production>/mirror/pub/sig/<rel>, and every release shares the category's file lists (fullfiletimelist-sig),
+// so two promotions at once could publish a list that misses the other's files (seed-systems.md §2 stage 4-5).
 // Shape of samples-typescript `mutex/`: requests arrive by signal-with-start, the holder is told by signal,
-// and a lease bounds how long a vanished holder can block the others.
-import {
-  condition,
-  continueAsNew,
-  defineSignal,
-  getExternalWorkflowHandle,
-  log,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+// and a lease bounds how long a vanished holder (a terminated run) can block the others.
+import { condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { lockGrantedSignal, lockStatusQuery, releaseLockSignal, requestLockSignal, type LockRequest } from './messages.js';
 
-export interface LockRequest {
-  workflowId: string;
-}
+// Message names live in messages.ts; re-exported for the callers that know them from here.
+export { lockGrantedSignal, lockStatusQuery, releaseLockSignal, requestLockSignal, type LockRequest };
+
 export interface LockInput {
   release: string;
   queue: LockRequest[];
@@ -24,40 +18,52 @@ export interface LockInput {
   idle?: string;
 }
 
-export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
-export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
-/** Sent to the requester when it holds the lock. */
-export const lockGrantedSignal = defineSignal<[{ lockWorkflowId: string }]>('productionLockGranted');
-
-export const lockWorkflowId = (release: string) => `sigrelease-production-lock-${release}`;
+/**
+ * The lock's workflow ID names what it guards: one production root. Two sites (or two test runs) with
+ * different production trees never wait for each other.
+ */
+export const lockWorkflowId = (productionRoot: string) => `sigrelease-production-lock@${productionRoot}`;
 
 export async function productionLock(input: LockInput): Promise<void> {
+  const me = workflowInfo().workflowId;
   const queue = [...input.queue];
-  let released: string | null = null;
+  let holder: { workflowId: string; since: string } | null = null;
+
   setHandler(requestLockSignal, (r) => {
-    if (!queue.some((q) => q.workflowId === r.workflowId)) queue.push(r);
+    // A retried request from the holder or from someone already in line is the same request.
+    if (r.workflowId !== holder?.workflowId && !queue.some((q) => q.workflowId === r.workflowId)) queue.push(r);
   });
   setHandler(releaseLockSignal, (r) => {
-    released = r.workflowId;
+    if (holder?.workflowId === r.workflowId) {
+      holder = null;
+      return;
+    }
     const i = queue.findIndex((q) => q.workflowId === r.workflowId);
     if (i >= 0) queue.splice(i, 1); // a requester that gave up before its turn
   });
-  const me = workflowInfo().workflowId;
+  setHandler(lockStatusQuery, () => ({
+    release: input.release,
+    holder: holder?.workflowId ?? null,
+    heldSince: holder?.since ?? null,
+    queue: queue.map((q) => q.workflowId),
+  }));
+
   for (;;) {
-    if (queue.length === 0) {
-      const more = await condition(() => queue.length > 0, input.idle ?? '10 minutes');
-      if (!more) return;
-    }
-    const holder = queue.shift()!;
-    released = null;
+    if (queue.length === 0 && !(await condition(() => queue.length > 0, input.idle ?? '10 minutes'))) return;
+    const next = queue.shift()!;
+    // Holder before the grant goes out: a release that races the grant still finds its holder.
+    holder = { workflowId: next.workflowId, since: new Date().toISOString() };
     try {
-      await getExternalWorkflowHandle(holder.workflowId).signal(lockGrantedSignal, { lockWorkflowId: me });
+      await getExternalWorkflowHandle(next.workflowId).signal(lockGrantedSignal, { lockWorkflowId: me });
     } catch (e) {
-      log.warn('lock holder vanished before it was granted', { holder: holder.workflowId, error: String(e) });
+      log.warn('lock requester is gone; granting the next one', { requester: next.workflowId, error: String(e) });
+      holder = null;
       continue;
     }
-    const freed = await condition(() => released === holder.workflowId, input.lease ?? '24 hours');
-    if (!freed) log.warn('lock lease expired; moving on', { holder: holder.workflowId });
+    if (!(await condition(() => holder === null, input.lease ?? '3 days'))) {
+      log.warn('lock lease expired; granting the next one', { holder: holder?.workflowId });
+      holder = null;
+    }
     if (workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof productionLock>({ ...input, queue });
     }

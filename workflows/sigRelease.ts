@@ -22,22 +22,26 @@ import type { PublishFileListsResult } from '../activities/filelists.js';
 import { composeStamp, productionCategory, productionReleaseDir, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { activityProxies } from './activityOptions.js';
 import { durationMs } from './duration.js';
-import { composeSig, composeWorkflowId, type ComposeResult } from './compose.js';
+import { composeSig, type ComposeResult } from './compose.js';
 import {
   approveSignal,
   approveUpdate,
+  lockGrantedSignal,
   rejectSignal,
   rejectUpdate,
+  releaseLockSignal,
   SEARCH_ATTRIBUTES,
   statusQuery,
   type ActivityTimeouts,
+  type ApprovalAck,
   type Decision,
+  type NotificationEvent,
   type PreviewSummary,
   type RecordedDecision,
   type ReleaseStatus,
   type Stage,
 } from './messages.js';
-import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './productionLock.js';
+import { lockWorkflowId } from './productionLock.js';
 
 /** Operational knobs that are not part of the release request (tests shorten every duration). */
 export interface RuntimeOptions {
@@ -65,7 +69,10 @@ export interface ReleaseResult {
   compose: Pick<ComposeResult, 'latestFlipped' | 'manifest' | 'planned'> & { downloaded: number; skipped: number; tasks: number };
   staging: SyncResult | null;
   productionPreview: PreviewSummary | null;
+  /** Who approved or rejected, when (workflow clock) and why; null when nobody did before the deadline. */
   decision: RecordedDecision | null;
+  approvalDeadline: string | null;
+  remindersSent: number;
   production: ProductionSyncResult | null;
   hardlink: HardlinkReleaseResult | null;
   fileLists: PublishFileListsResult[];
@@ -91,73 +98,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     error: null,
     warnings: [],
   };
-  let resolved: ResolvedRelease | null = null;
-  let lockGranted = false;
-
-  const setStage = (stage: Stage, details?: string) => {
-    status.stage = stage;
-    status.stageSince = new Date().toISOString();
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: stage }]);
-    setCurrentDetails(details ?? `**${status.sig} ${status.release}**: ${stage}`);
-  };
-
-  // --- the approval gate's handlers: the validator refuses bad approvals before they touch history.
-  const refusal = (d: Decision | undefined, approving: boolean): string | null => {
-    if (status.stage !== 'awaiting-approval') return `${status.sig} ${status.release} is not waiting for approval (stage: ${status.stage})`;
-    if (!d || typeof d.by !== 'string' || d.by.trim() === '') return 'say who decides: {"by": "<name>", "comment": "..."}';
-    const allowed = resolved?.approval.approvers ?? [];
-    if (allowed.length > 0 && !allowed.includes(d.by)) return `"${d.by}" may not approve or reject releases; allowed: ${allowed.join(', ')}`;
-    const guard = status.productionPreview?.guard;
-    if (approving && guard && !guard.ok && !d.allowLargeDeletion && !resolved?.allowLargeDeletion) {
-      return `the production preview tripped the deletion guard (${guard.reason ?? 'too many deletions'}); approve with allowLargeDeletion: true if that is intended`;
-    }
-    return null;
-  };
-  const decide = (d: Decision, approved: boolean, via: 'signal' | 'update'): RecordedDecision => {
-    const rec: RecordedDecision = { ...d, approved, at: new Date().toISOString(), via };
-    status.decision = rec;
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.approver, value: d.by }]);
-    upsertMemo({ decision: rec });
-    return rec;
-  };
-  const onSignal = (approved: boolean) => (d: Decision) => {
-    const why = refusal(d, approved);
-    if (why) {
-      // A signal cannot be refused to its sender: keep the reason where `status` shows it.
-      status.warnings.push(`ignored ${approved ? 'approve' : 'reject'} signal from ${d?.by ?? '(nobody)'}: ${why}`);
-      log.warn('ignored decision signal', { why });
-      return;
-    }
-    if (!status.decision) decide(d, approved, 'signal');
-  };
-  setHandler(approveSignal, onSignal(true));
-  setHandler(rejectSignal, onSignal(false));
-  const onUpdate = (approved: boolean) => ({
-    handler: (d: Decision) => ({ accepted: true as const, stage: status.stage, decision: status.decision ?? decide(d, approved, 'update') }),
-    validator: (d: Decision) => {
-      const why = refusal(d, approved) ?? (status.decision ? `already ${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by}` : null);
-      if (why) throw new Error(why);
-    },
-  });
-  const up = onUpdate(true);
-  setHandler(approveUpdate, up.handler, { validator: up.validator });
-  const down = onUpdate(false);
-  setHandler(rejectUpdate, down.handler, { validator: down.validator });
-  setHandler(statusQuery, () => status);
-  setHandler(lockGrantedSignal, () => {
-    lockGranted = true;
-  });
-
-  let acts = activityProxies(runtime.timeouts, runtime.hostTaskQueue);
-  const notify = async (event: string, text: string) => {
-    try {
-      await CancellationScope.nonCancellable(() => acts.notify.notify({ event, text }));
-    } catch (e) {
-      log.warn('notification not delivered', { event, error: String(e) });
-    }
-  };
-  let lockRequested = false;
-  let compose: ComposeResult | null = null;
+  const title = `${status.sig} ${status.release}`;
   const result: ReleaseResult = {
     outcome: 'composed',
     release: status.release,
@@ -168,12 +109,105 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     staging: null,
     productionPreview: null,
     decision: null,
+    approvalDeadline: null,
+    remindersSent: 0,
     production: null,
     hardlink: null,
     fileLists: [],
     warnings: status.warnings,
   };
-  const title = `${status.sig} ${status.release}`;
+  let resolved: ResolvedRelease | null = null;
+  let acts = activityProxies(runtime.timeouts, runtime.hostTaskQueue);
+  let lockGranted = false;
+  /** The production lock this run asked for and has not given back yet. */
+  let lockToRelease: string | null = null;
+
+  const setStage = (stage: Stage, details?: string) => {
+    status.stage = stage;
+    status.stageSince = new Date().toISOString();
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: stage }]);
+    setCurrentDetails(details ?? `**${title}**: ${stage}`);
+  };
+
+  // Notifications go out one after another in the background: a slow or dead webhook never holds the pipeline
+  // and never fails it. The run waits for the last one before it closes (see `finally` below).
+  let notices: Promise<void> = Promise.resolve();
+  const notify = (event: NotificationEvent, text: string) => {
+    const notification = { event, text, sig: status.sig, release: status.release, workflowId: info.workflowId };
+    notices = notices.then(() =>
+      CancellationScope.nonCancellable(() => acts.notify.notify(notification)).then(
+        () => undefined,
+        (e) => log.warn('notification not delivered', { event, error: innermostMessage(e) }),
+      ),
+    );
+  };
+
+  // --- the approval gate's messages, registered before anything else so none is lost.
+  /** Why a decision cannot be taken now, or null. Pure: validators must not change state. */
+  const refusal = (d: Decision | undefined, approving: boolean): string | null => {
+    const done = status.decision;
+    if (done) return `${title} was already ${done.approved ? 'approved' : 'rejected'} by ${done.by} at ${done.at}`;
+    if (status.stage !== 'awaiting-approval') return `${title} is not waiting for approval (stage: ${status.stage})`;
+    if (!d || typeof d.by !== 'string' || d.by.trim() === '') return 'say who decides: {"by": "<name>", "comment": "..."}';
+    const allowed = resolved?.approval.approvers ?? [];
+    if (allowed.length > 0 && !allowed.includes(d.by.trim())) {
+      return `"${d.by}" may not approve or reject ${title}; allowed approvers: ${allowed.join(', ')}`;
+    }
+    const guard = status.productionPreview?.guard;
+    if (approving && guard && !guard.ok && d.allowLargeDeletion !== true && !resolved?.allowLargeDeletion) {
+      return `the production preview tripped the deletion guard; approve with allowLargeDeletion: true if these deletions are intended. ${guard.reason ?? ''}`.trim();
+    }
+    return null;
+  };
+  /** Who decided, when and why: in the status query, the memo, the `SigApprover` search attribute and the result. */
+  const record = (d: Decision, approved: boolean, via: RecordedDecision['via']): RecordedDecision => {
+    const decision: RecordedDecision = {
+      by: d.by.trim(),
+      ...(typeof d.comment === 'string' && d.comment !== '' ? { comment: d.comment } : {}),
+      ...(d.allowLargeDeletion === true ? { allowLargeDeletion: true } : {}),
+      approved,
+      at: new Date().toISOString(),
+      via,
+    };
+    status.decision = decision;
+    result.decision = decision;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.approver, value: decision.by }]);
+    upsertMemo({ decision });
+    return decision;
+  };
+  const onSignal = (approved: boolean) => (d: Decision) => {
+    const why = refusal(d, approved);
+    if (!why) {
+      record(d, approved, 'signal');
+      return;
+    }
+    // A signal cannot be refused to its sender: keep the reason where `status` shows it.
+    status.warnings.push(`ignored ${approved ? 'approve' : 'reject'} signal from ${d?.by || '(nobody)'}: ${why}`);
+    log.warn('ignored decision signal', { why });
+  };
+  const refuseUpdate = (d: Decision, approved: boolean) => {
+    const why = refusal(d, approved);
+    if (why) throw ApplicationFailure.create({ type: 'DecisionRefused', message: why, nonRetryable: true });
+  };
+  const onUpdate = (approved: boolean) => ({
+    validator: (d: Decision) => refuseUpdate(d, approved),
+    handler: (d: Decision): ApprovalAck => {
+      // The validator ran just before; only another decision in the same activation can get here first.
+      refuseUpdate(d, approved);
+      return { accepted: true, stage: status.stage, decision: record(d, approved, 'update') };
+    },
+  });
+  const usage = (verb: string) => `${verb} the release waiting at the approval gate: {"by": "<name>", "comment": "...", "allowLargeDeletion": false}`;
+  setHandler(approveSignal, onSignal(true), { description: usage('Approve') });
+  setHandler(rejectSignal, onSignal(false), { description: usage('Reject') });
+  const approving = onUpdate(true);
+  const rejecting = onUpdate(false);
+  setHandler(approveUpdate, approving.handler, { validator: approving.validator, description: `${usage('Approve')}; refused with the reason if not allowed` });
+  setHandler(rejectUpdate, rejecting.handler, { validator: rejecting.validator, description: `${usage('Reject')}; refused with the reason if not allowed` });
+  setHandler(statusQuery, () => status, { description: 'Stage, compose progress, the production preview, the decision, reminders' });
+  setHandler(lockGrantedSignal, () => {
+    lockGranted = true;
+  });
 
   try {
     setStage('validating');
@@ -184,10 +218,11 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     acts = activityProxies(runtime.timeouts, hostTaskQueue);
 
     // --- compose
-    const childId = composeWorkflowId(r.plan.sig, r.plan.release, stamp);
+    // Named after this run, so runs under other IDs (tests, `temporal workflow start --workflow-id`) never collide.
+    const childId = `${info.workflowId}-compose-${stamp}`;
     status.composeWorkflowId = childId;
     setStage('composing', `**${title}**: composing ${r.plan.batches.flat().length} reposync tasks (compose ${r.plan.composeId})`);
-    compose = await executeChild(composeSig, {
+    const compose: ComposeResult = await executeChild(composeSig, {
       workflowId: childId,
       args: [{ plan: r.plan, roots: r.roots, ...(hostTaskQueue ? { hostTaskQueue } : {}), ...(runtime.timeouts ? { timeouts: runtime.timeouts } : {}) }],
     });
@@ -204,7 +239,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     if (r.plan.dryRun || r.composeOnly) {
       result.outcome = r.plan.dryRun ? 'dry-run' : 'composed';
       setStage('composed');
-      await notify('composed', `${title}: compose ${compose.composeId} finished (${r.plan.dryRun ? 'dry run' : 'compose only'})`);
+      notify('composed', `**${title}**: compose ${compose.composeId} finished (${r.plan.dryRun ? 'dry run' : 'compose only'})`);
       return result;
     }
 
@@ -224,45 +259,40 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     result.staging = staged;
     status.stagingPreview = { ...staged.preview, guard: { ok: true } };
 
-    // --- approval gate
-    const prodPreview = await acts.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
-    status.productionPreview = prodPreview;
-    result.productionPreview = prodPreview;
-    const expireMs = durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
-    const remindMs = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
-    const deadline = Date.now() + expireMs;
-    status.approvalDeadline = new Date(deadline).toISOString();
-    setStage('awaiting-approval', gateDetails(title, prodPreview, status.approvalDeadline));
-    await notify('awaiting-approval', `${title}: compose ${compose.composeId} is in staging and waits for approval.\n${previewText(prodPreview)}`);
-    while (!status.decision) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      const decided = await condition(() => status.decision !== null, Math.min(remindMs, left));
-      if (!decided && Date.now() < deadline) {
-        status.remindersSent++;
-        await notify('reminder', `${title}: still waiting for approval (reminder ${status.remindersSent}); expires ${status.approvalDeadline}`);
-      }
-    }
-    const decision = status.decision as RecordedDecision | null;
-    result.decision = decision;
+    // --- approval gate: a person sees what production would get, then approves or rejects before the deadline.
+    const preview = await acts.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
+    status.productionPreview = preview;
+    result.productionPreview = preview;
+    const opened = Date.now();
+    const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
+    const remindEvery = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
+    status.approvalDeadline = result.approvalDeadline = new Date(deadline).toISOString();
+    setStage('awaiting-approval', gateDetails(title, preview, status.approvalDeadline));
+    notify('awaiting-approval', `**${title}**: compose ${compose.composeId} is in staging and waits for approval until ${status.approvalDeadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewText(preview)}`);
+    const decision = await awaitDecision(opened, remindEvery, deadline);
     if (!decision) {
       result.outcome = 'expired';
-      setStage('expired');
-      await notify('expired', `${title}: nobody approved before ${status.approvalDeadline}; nothing went to production`);
+      setStage('expired', `**${title}**: nobody approved before ${status.approvalDeadline}; nothing went to production`);
+      notify('expired', `**${title}**: nobody approved before ${status.approvalDeadline} (${status.remindersSent} reminders); nothing went to production`);
       return result;
     }
+    const why = decision.comment ? `: ${decision.comment}` : '';
     if (!decision.approved) {
       result.outcome = 'rejected';
-      setStage('rejected', `**${title}**: rejected by ${decision.by}: ${decision.comment ?? ''}`);
-      await notify('rejected', `${title}: rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+      setStage('rejected', `**${title}**: rejected by ${decision.by}${why}`);
+      notify('rejected', `**${title}**: rejected by ${decision.by}${why}; nothing went to production`);
       return result;
     }
-    await notify('approved', `${title}: approved by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+    notify('approved', `**${title}**: approved by ${decision.by}${why}; promoting compose ${compose.composeId} to production`);
 
-    // --- production, one release at a time across SIGs
+    // --- production, one SIG at a time per release and production tree
     setStage('waiting-for-production-lock');
-    lockRequested = true;
-    await acts.quick.requestProductionLock({ release: r.plan.release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue });
+    const lockId = lockWorkflowId(r.roots.productionRoot);
+    lockToRelease = lockId;
+    // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
+    await CancellationScope.nonCancellable(() =>
+      acts.quick.requestProductionLock({ lockWorkflowId: lockId, release: r.plan.release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
+    );
     await condition(() => lockGranted);
     // Once promotion starts it finishes: a cancel now would only leave production behind staging.
     await CancellationScope.nonCancellable(async () => {
@@ -283,35 +313,58 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
           result.fileLists.push(await acts.long.publishFileLists({ dir: r.roots.productionRoot, module: 'rocky', owner: r.owner }));
         }
       } finally {
-        await releaseLock(r.plan.release);
-        lockRequested = false;
+        await releaseLock();
       }
     });
+    if (CancellationScope.current().consideredCancelled) {
+      status.warnings.push('a cancel arrived during promotion; the promotion was finished first so that production matches staging');
+    }
     result.outcome = 'promoted';
-    setStage('promoted');
-    await notify('promoted', `${title}: compose ${compose.composeId} is in production; file lists published`);
+    setStage('promoted', `**${title}**: compose ${compose.composeId} is in production; file lists published`);
+    notify('promoted', `**${title}**: compose ${compose.composeId} is in production; file lists published`);
     return result;
   } catch (e) {
-    if (lockRequested && resolved) await CancellationScope.nonCancellable(() => releaseLock(resolved!.plan.release));
+    await CancellationScope.nonCancellable(releaseLock);
     if (isCancellation(e)) {
+      notify('cancelled', `**${title}**: cancelled during ${status.stage}`);
       setStage('cancelled');
-      await notify('cancelled', `${title}: cancelled during ${status.stage}`);
       throw e;
     }
     const failedAt = status.stage;
     status.error = innermostMessage(e);
     setStage('failed', `**${title}**: failed during ${failedAt}: ${status.error}`);
-    await notify('failed', `${title}: failed during ${failedAt}: ${status.error}`);
+    notify('failed', `**${title}**: failed during ${failedAt}: ${status.error}`);
     if (e instanceof ApplicationFailure) throw e;
     // Anything else would only fail the workflow task and retry for ever; fail the run with the reason.
     throw ApplicationFailure.create({ type: 'ReleaseFailed', nonRetryable: true, message: `failed during ${failedAt}: ${status.error}`, cause: e as Error });
+  } finally {
+    await notices;
   }
 
-  async function releaseLock(release: string) {
+  /**
+   * Waits for a decision until `deadline`, sending reminder k at `opened + k × every` (never at the deadline
+   * itself, whatever a late timer does to the clock). Null when nobody decided in time.
+   */
+  async function awaitDecision(opened: number, every: number, deadline: number): Promise<RecordedDecision | null> {
+    const step = every > 0 ? every : Infinity;
+    for (let reminderAt = opened + step; ; reminderAt += step) {
+      const wakeAt = Math.min(reminderAt, deadline);
+      if (await condition(() => status.decision !== null, Math.max(1, wakeAt - Date.now()))) return status.decision;
+      if (reminderAt >= deadline) return null;
+      status.remindersSent++;
+      result.remindersSent = status.remindersSent;
+      notify('reminder', `**${title}**: still waiting for approval (reminder ${status.remindersSent}); expires ${status.approvalDeadline}.\n${howToDecide(status.release, status.sig)}`);
+    }
+  }
+
+  async function releaseLock() {
+    if (!lockToRelease) return;
+    const lockId = lockToRelease;
+    lockToRelease = null;
     try {
-      await getExternalWorkflowHandle(lockWorkflowId(release)).signal(releaseLockSignal, { workflowId: info.workflowId });
+      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, { workflowId: info.workflowId });
     } catch (err) {
-      log.warn('could not release the production lock', { error: String(err) });
+      log.warn('could not release the production lock', { lock: lockId, error: String(err) });
     }
   }
 }
@@ -329,6 +382,10 @@ function previewText(p: PreviewSummary): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+function howToDecide(release: string, sig: string): string {
+  return `Approve with \`sigrelease approve ${release} ${sig} --comment "..."\` (or reject with \`sigrelease reject ${release} ${sig} --comment "..."\`).`;
 }
 
 function gateDetails(title: string, p: PreviewSummary, deadline: string): string {
