@@ -2,6 +2,7 @@
 // server (MockActivityEnvironment).
 import { execa } from 'execa';
 import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
@@ -279,11 +280,17 @@ describe('in-place runs and the latest link', () => {
     const link = latestLink(r3, '9', 'demo');
     await run(acts.flipLatestSymlink, { roots: r3, release: '9', sig: 'demo', composeDir: a });
     const stop = path.join(tmp, 'flip-stop');
+    const ready = path.join(tmp, 'flip-ready');
     // A separate process, so reads really interleave with the renames.
     const reader = execa('node', [
       '-e',
-      `const fs=require('fs');let reads=0,missing=0;while(!fs.existsSync(${JSON.stringify(stop)})){try{fs.readlinkSync(${JSON.stringify(link)});reads++}catch(e){missing++}}console.log(JSON.stringify({reads,missing}))`,
+      `const fs=require('fs');let reads=0,missing=0;while(!fs.existsSync(${JSON.stringify(stop)})){try{fs.readlinkSync(${JSON.stringify(link)});if(++reads===1)fs.writeFileSync(${JSON.stringify(ready)},'')}catch(e){missing++}}console.log(JSON.stringify({reads,missing}))`,
     ]);
+    // Flip only once the reader is really reading (a loaded machine can take a while to start node).
+    for (let waited = 0; !existsSync(ready); waited += 20) {
+      if (waited > 30_000) throw new Error('the reader process never started reading');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const env = new MockActivityEnvironment();
     for (let i = 0; i < 200; i++) await env.run(acts.flipLatestSymlink, { roots: r3, release: '9', sig: 'demo', composeDir: i % 2 ? a : b });
     await fs.writeFile(stop, '');
