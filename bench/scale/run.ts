@@ -12,6 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 import YAML from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { loadCatalogue, parseSite } from '../../src/config/load.js';
+import { localSiteRaw } from '../../src/config/local.js';
 import { startDevServer } from '../../src/devserver.js';
 import { decide, startRelease } from '../../src/client.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
@@ -60,17 +61,11 @@ async function main() {
   const server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
   console.log(`fixtures and server ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${pairs.length} releases, ${tree.repos.length} fixture repo dirs)`);
 
-  const siteRaw = {
-    composeRoot: path.join(dir, 'mnt/compose'),
-    stagingRoot: path.join(dir, 'mnt/repos-staging'),
-    productionRoot: path.join(dir, 'mnt/repos-production'),
+  const siteRaw = localSiteRaw(dir, {
     repoBaseUrl: yum.baseUrl,
-    urlRewrites: [{ from: 'https://git.rockylinux.org/staging/src/', to: yum.gitBaseUrl }],
-    releases: { '8': { revision: '8.10' }, '9': { revision: '9.7' }, '10': { revision: '10.0' } },
-    owner: null,
-    compose: { parallelism: 4 },
-    temporal: { address: server.address, namespace: server.namespace, taskQueue: 'scale' },
-  };
+    gitBaseUrl: yum.gitBaseUrl,
+    overrides: { compose: { parallelism: 4 }, temporal: { address: server.address, namespace: server.namespace, taskQueue: 'scale' } },
+  });
   const siteFile = path.join(dir, 'site.yaml');
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw);

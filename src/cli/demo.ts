@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { startDevServer, freePort } from '../devserver.js';
 import { loadCatalogue, parseSite } from '../config/load.js';
+import { localSiteRaw } from '../config/local.js';
 import { connectClient, releaseStatus, startRelease } from '../client.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorkers } from '../worker.js';
@@ -48,16 +49,11 @@ async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string 
   console.log(`yumrepofs at ${yum.baseUrl}`);
 
   const siteFile = path.join(dir, 'site.yaml');
-  const siteRaw = {
-    composeRoot: path.join(dir, 'mnt/compose'),
-    stagingRoot: path.join(dir, 'mnt/repos-staging'),
-    productionRoot: path.join(dir, 'mnt/repos-production'),
+  const siteRaw = localSiteRaw(dir, {
     repoBaseUrl: yum.baseUrl,
-    urlRewrites: [{ from: 'https://git.rockylinux.org/staging/src/', to: yum.gitBaseUrl }],
-    releases: { '8': { revision: '8.10' }, '9': { revision: '9.7' }, '10': { revision: '10.0' } },
-    owner: null,
-    temporal: { address: server.address, namespace: server.namespace, taskQueue: 'sigrelease-demo' },
-  };
+    gitBaseUrl: yum.gitBaseUrl,
+    overrides: { temporal: { address: server.address, namespace: server.namespace, taskQueue: 'sigrelease-demo' } },
+  });
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw, siteFile);
   const catalogue = loadCatalogue();

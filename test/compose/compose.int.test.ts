@@ -21,7 +21,7 @@ import {
   type FixtureTree,
   type YumrepofsServer,
 } from '../fixtures/yumrepofs.js';
-import { testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
+import { failureChain, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 
 const servers: YumrepofsServer[] = [];
 afterEach(async () => {
@@ -55,13 +55,6 @@ function rpmsUnder(dir: string): string[] {
   return out.sort();
 }
 
-function failureChain(e: unknown): string {
-  const out: string[] = [];
-  for (let err = e as { message?: string; type?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
-    out.push(`${err.type ?? ''} ${err.message ?? ''}`);
-  }
-  return out.join('\n');
-}
 
 describe('compose stage', () => {
   it('keeps the hashed Packages/<letter>/ layout and the plain yumrepofs layout, with remote mtimes, sources and debug in their folders', async () => {

@@ -14,7 +14,7 @@ import type { SiteConfig } from '../../src/config/schema.js';
 import { productionCategory, productionSigDir, stagingSigDir } from '../../src/paths.js';
 import { approveSignal, lockStatusQuery, statusQuery, type LockStatus } from '../../workflows/messages.js';
 import { lockWorkflowId } from '../../workflows/productionLock.js';
-import { testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
+import { failureChain, testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
 import { cleanUp, composeWithoutDnf, fastRuntime, smallRelease, testWorkflowId, untilStage, type ActivityOverrides } from './support.js';
 
@@ -73,12 +73,6 @@ const untilLock = (client: Client, site: SiteConfig, what: string, ok: (s: LockS
     const s = await lockStatus(client, site);
     return ok(s) ? s : undefined;
   });
-
-const failureChain = (e: unknown) => {
-  const out: string[] = [];
-  for (let err = e as { message?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) out.push(err.message ?? '');
-  return out.join(' <- ');
-};
 
 describe('the production lock', () => {
   it('serialises the production syncs of two SIGs of one release approved at the same moment, and both complete', async () => {

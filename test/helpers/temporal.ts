@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadCatalogue, parseSite, type Catalogue } from '../../src/config/load.js';
+import { localSiteRaw } from '../../src/config/local.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { createWorkers, type WorkerSetup } from '../../src/worker.js';
 
@@ -36,15 +37,7 @@ export function testClient(): Promise<Client> {
 export function testSite(opts: { repoBaseUrl: string; gitBaseUrl?: string; overrides?: Record<string, unknown> }): { site: SiteConfig; root: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-site-'));
   const site = parseSite(
-    {
-      composeRoot: path.join(root, 'compose'),
-      stagingRoot: path.join(root, 'repos-staging'),
-      productionRoot: path.join(root, 'repos-production'),
-      repoBaseUrl: opts.repoBaseUrl,
-      urlRewrites: opts.gitBaseUrl ? [{ from: 'https://git.rockylinux.org/staging/src/', to: opts.gitBaseUrl }] : [],
-      releases: { '8': { revision: '8.10' }, '9': { revision: '9.7' }, '10': { revision: '10.0' } },
-      ...opts.overrides,
-    },
+    localSiteRaw(root, opts),
     'test site config',
   );
   for (const d of [site.composeRoot, site.stagingRoot, site.productionRoot]) fs.mkdirSync(d, { recursive: true });
@@ -102,4 +95,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+}
+
+/** Every failure type and message along a Temporal failure's cause chain, one per line, for assertions. */
+export function failureChain(e: unknown): string {
+  const out: string[] = [];
+  for (let err = e as { message?: string; type?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
+    out.push(`${err.type ?? ''} ${err.message ?? ''}`.trim());
+  }
+  return out.join('\n');
 }

@@ -11,17 +11,9 @@ import { temporalCliPath } from '../../src/devserver.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../../src/paths.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { buildYumrepofs, defaultCoreFixture, startYumrepofs, type YumrepofsServer } from '../fixtures/yumrepofs.js';
-import { serverAddress, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
+import { failureChain, serverAddress, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
 
-/** Every message and failure type along a Temporal failure's cause chain, one per line. */
-function failureChain(e: unknown): string {
-  const out: string[] = [];
-  for (let err = e as { message?: string; type?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
-    out.push(`${err.type ?? ''} ${err.message ?? ''}`);
-  }
-  return out.join('\n');
-}
 
 let yum: YumrepofsServer;
 beforeAll(async () => {
