@@ -79,7 +79,14 @@ program
       }
       try {
         const result = await handle.result();
-        print(globals(), result, () => `${handle.workflowId}: ${result.outcome}`);
+        print(globals(), result, () =>
+          [
+            `${handle.workflowId}: ${result.outcome}`,
+            // A dry run's answer is the plan: every task, where it reads from and where it would write.
+            ...(result.outcome === 'dry-run' ? result.compose.planned.map((t) => `  ${t.name}: ${t.baseUrl} -> ${t.relDir}`) : []),
+            ...result.warnings.map((w) => `warning: ${w}`),
+          ].join('\n'),
+        );
         return result.outcome === 'promoted' || result.outcome === 'composed' || result.outcome === 'dry-run' ? EXIT.ok : EXIT.notPromoted;
       } catch (e) {
         throw new CliError(`${handle.workflowId} failed: ${innermost(e)}`, EXIT.failed);
