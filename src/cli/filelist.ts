@@ -32,6 +32,8 @@ export interface FilelistCommandIo {
   stdoutFd?: number;
   /** Warnings; default stderr. */
   warn?: (message: string) => void;
+  /** Walk by chdir + bare-name lstat (faster; see GenerateFileListsOptions.chdir). Default true: the CLI owns its process. */
+  chdir?: boolean;
 }
 
 /** An output file written under a temp name next to it and renamed at the end, so readers never see half a list. */
@@ -50,6 +52,9 @@ function openPending(file: string): PendingOutput {
 /** Runs one generation; resolves with the number of `[Files]` rows. Throws on bad names or unreadable trees. */
 export async function runFilelistCommand(opts: FilelistCommandOptions, io: FilelistCommandIo = {}): Promise<{ entries: number }> {
   const toStdout = opts.timelist === undefined || opts.timelist === '-';
+  if (!toStdout && opts.filelist !== undefined && path.resolve(opts.timelist!) === path.resolve(opts.filelist)) {
+    throw new Error(`--timelist and --filelist both name ${path.resolve(opts.filelist)}; give them different files.`);
+  }
   const outputs: PendingOutput[] = [];
   try {
     const timelistOut = toStdout ? null : openPending(opts.timelist!);
@@ -74,6 +79,7 @@ export async function runFilelistCommand(opts: FilelistCommandOptions, io: Filel
       checksumNames,
       checksumAlgorithms: opts.sha1Only ? SHA1_ONLY : DEFAULT_CHECKSUM_ALGORITHMS,
       onWarning: io.warn,
+      chdir: io.chdir ?? true,
     });
     for (const out of outputs) {
       fs.closeSync(out.fd);

@@ -1,0 +1,296 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timelistTimestamp } from '../../src/filelists/format.js';
+import { BadFileNameError } from '../../src/filelists/names.js';
+import { StringSink } from '../../src/filelists/sink.js';
+import { generateFileLists, type GenerateFileListsOptions } from '../../src/filelists/walk.js';
+import { buildAwkwardTree, filesRows, findDot, tempDir } from './fixture.js';
+
+async function generate(root: string, extra: Partial<GenerateFileListsOptions> = {}) {
+  const timelist = new StringSink();
+  const filelist = new StringSink();
+  const warnings: string[] = [];
+  const result = await generateFileLists({ root, timelist, filelist, onWarning: (m) => warnings.push(m), ...extra });
+  return { result, timelist: timelist.text, filelist: filelist.text, warnings };
+}
+
+describe.each([
+  ['absolute paths', false],
+  ['chdir and bare names', true],
+])('generateFileLists on a real tree, lstat by %s', (_how, chdir) => {
+  let root: string;
+  let out: Awaited<ReturnType<typeof generate>>;
+
+  beforeAll(async () => {
+    root = tempDir();
+    buildAwkwardTree(root);
+    out = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir });
+  });
+  afterAll(() => {
+    fs.chmodSync(path.join(root, 'secret'), 0o755);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lists exactly the entries the skip rules of §1.3 leave', () => {
+    expect(filesRows(out.timelist).map((r) => r.path).sort()).toEqual(
+      [
+        'README',
+        'empty',
+        'future-edge.txt',
+        'latest',
+        'nested',
+        'nested/empty',
+        'nested/empty/deeper',
+        'nested/kept.nfs',
+        'nested/link-to-readme',
+        'nested/sub',
+        'nested/sub/repomd.xml',
+        'private',
+        'private/notes.txt',
+        'with space',
+        'with space/file name.txt',
+        'x86_64',
+        'x86_64/os',
+        'x86_64/os/Packages',
+        'x86_64/os/Packages/h',
+        'x86_64/os/Packages/h/hardlinked-copy.rpm',
+        'x86_64/os/Packages/h/hardlinked.rpm',
+        'x86_64/os/Packages/h/hello-1.0-1.el9.x86_64.rpm',
+        'x86_64/os/repodata',
+        'x86_64/os/repodata/abcd-primary.xml.gz',
+        'x86_64/os/repodata/repomd.xml',
+        'ünïcødé',
+        'ünïcødé/日本語.txt',
+      ].sort(),
+    );
+    expect(out.result.entries).toBe(27);
+  });
+
+  it('skips .~tmp~ and .nfs* entries at any depth, but keeps names merely containing .nfs', () => {
+    const paths = filesRows(out.timelist).map((r) => r.path);
+    expect(paths.filter((p) => p.includes('.~tmp~') || /(^|\/)\.nfs/.test(p))).toEqual([]);
+    expect(paths).toContain('nested/kept.nfs');
+  });
+
+  it('omits entries that are not group-readable, following symlinks for the test', () => {
+    const paths = filesRows(out.timelist).map((r) => r.path);
+    expect(paths).not.toContain('noread');
+    expect(paths).not.toContain('nested/link-to-noread');
+    expect(paths.filter((p) => p.startsWith('secret'))).toEqual([]);
+  });
+
+  it('omits dangling symlinks with a warning instead of failing', () => {
+    expect(filesRows(out.timelist).map((r) => r.path)).not.toContain('dangling');
+    expect(out.warnings).toEqual(['Could not stat ./dangling.  Dangling symlink?']);
+  });
+
+  it('marks a 0750 directory d- and its readable children f*', () => {
+    const rows = filesRows(out.timelist);
+    expect(rows.find((r) => r.path === 'private')?.type).toBe('d-');
+    expect(rows.find((r) => r.path === 'private/notes.txt')?.type).toBe('f*');
+    expect(rows.find((r) => r.path === 'README')?.type).toBe('f');
+  });
+
+  it('lists symlinks as l with the target length as size, and never descends into a linked directory', () => {
+    const rows = filesRows(out.timelist);
+    expect(rows.find((r) => r.path === 'latest')).toMatchObject({ type: 'l', size: 'x86_64/os'.length });
+    expect(rows.find((r) => r.path === 'nested/link-to-readme')).toMatchObject({ type: 'l', size: '../README'.length });
+    expect(rows.some((r) => r.path.startsWith('latest/'))).toBe(false);
+  });
+
+  it('takes timestamp and size of every row from lstat of the entry itself', () => {
+    for (const row of filesRows(out.timelist)) {
+      const st = fs.lstatSync(path.join(root, row.path), { bigint: true });
+      expect(row.timestamp, row.path).toBe(timelistTimestamp(st.mtimeNs, st.ctimeNs));
+      expect(row.size, row.path).toBe(Number(st.size));
+    }
+  });
+
+  it('reproduces Python float rounding for a time 120 ns before a second boundary (ms stats would say the next second)', () => {
+    const st = fs.lstatSync(path.join(root, 'future-edge.txt'), { bigint: true });
+    expect(st.mtimeNs).toBe(2_000_000_000_999_999_880n);
+    expect(filesRows(out.timelist).find((r) => r.path === 'future-edge.txt')?.timestamp).toBe(2_000_000_000);
+  });
+
+  it('gives both names of a hard-linked pair the same row values', () => {
+    const rows = filesRows(out.timelist);
+    const a = rows.find((r) => r.path.endsWith('/hardlinked.rpm'));
+    const b = rows.find((r) => r.path.endsWith('/hardlinked-copy.rpm'));
+    expect(a).toBeDefined();
+    expect({ ...a, path: '' }).toEqual({ ...b, path: '' });
+  });
+
+  it('writes a directory after everything below it (post-order), names in byte order', () => {
+    const paths = filesRows(out.timelist).map((r) => r.path);
+    paths.forEach((p, i) => {
+      const later = paths.slice(i + 1);
+      expect(later.some((q) => q.startsWith(`${p}/`)), `${p} before its contents`).toBe(false);
+    });
+    const top = paths.filter((p) => !p.includes('/'));
+    expect(top).toEqual([...top].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  });
+
+  it('produces the same bytes on a second run over an unchanged tree, whichever way it lstats', async () => {
+    const again = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir: !chdir });
+    expect(again.timelist).toBe(out.timelist);
+    expect(again.filelist).toBe(out.filelist);
+  });
+
+  it('checksums files with the configured basenames at any depth, following symlinks, sorted by path', () => {
+    const sha1 = out.timelist.split('[Checksums SHA1]\n')[1]!.split('\n\n')[0]!.split('\n');
+    expect(sha1.map((l) => l.split('\t')[1])).toEqual(['README', 'nested/sub/repomd.xml', 'x86_64/os/repodata/repomd.xml']);
+    expect(sha1[2]).toBe('79b406525f62bbca1e24ce11921da46feb919ac5\tx86_64/os/repodata/repomd.xml');
+    expect(out.timelist.endsWith('\n\n[End]\n')).toBe(true);
+    expect(out.result.checksummed).toBe(3);
+  });
+
+  it('writes a plain list with exactly the entries `find .` prints', async () => {
+    const plain = out.filelist.trimEnd().split('\n');
+    expect([...plain].sort()).toEqual((await findDot(root)).sort());
+    expect(out.result.filelistEntries).toBe(plain.length);
+  });
+
+  it('writes the plain list in pre-order: `.` first, every entry after its parent directory', () => {
+    const plain = out.filelist.trimEnd().split('\n');
+    expect(plain[0]).toBe('.');
+    const seen = new Set<string>();
+    for (const line of plain) {
+      if (line !== '.') expect(seen.has(path.posix.dirname(line)), line).toBe(true);
+      seen.add(line);
+    }
+    expect(plain).toContain('./.~tmp~/partial');
+    expect(plain).toContain('./secret/inside.txt');
+    expect(plain).toContain('./dangling');
+  });
+});
+
+describe('generateFileLists skip and failure rules', () => {
+  it('leaves top-level skip names out of both lists, but not the same names deeper down', async () => {
+    const root = tempDir();
+    try {
+      fs.writeFileSync(path.join(root, 'fullfilelist'), 'old');
+      fs.mkdirSync(path.join(root, 'sub'));
+      fs.writeFileSync(path.join(root, 'sub', 'fullfilelist'), 'deeper');
+      const out = await generate(root, { skipTopLevel: (n) => n === 'fullfilelist' });
+      expect(filesRows(out.timelist).map((r) => r.path)).toEqual(['sub/fullfilelist', 'sub']);
+      expect(out.filelist).toBe('.\n./sub\n./sub/fullfilelist\n');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['a TAB', 'bad\tname', 'bad\\tname', 'tab'],
+    ['a newline', 'bad\nname', 'bad\\nname', 'newline'],
+  ])('fails on a name containing %s, naming the escaped path', async (_what, name, escaped, reason) => {
+    const root = tempDir();
+    try {
+      fs.mkdirSync(path.join(root, 'deep/er'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'deep/er', name), '');
+      const err = await generate(root).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadFileNameError);
+      expect((err as BadFileNameError).path).toBe(`./deep/er/${escaped}`);
+      expect((err as BadFileNameError).reason).toBe(reason);
+      expect((err as Error).message).toContain(`./deep/er/${escaped}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('lists a name that really contains U+FFFD and sorts astral characters by UTF-8 bytes', async () => {
+    const root = tempDir();
+    try {
+      for (const name of ['\u{1F600}.rpm', '\uFFFD.rpm', 'z.rpm']) fs.writeFileSync(path.join(root, name), '');
+      const out = await generate(root);
+      expect(filesRows(out.timelist).map((r) => r.path)).toEqual(['z.rpm', '\uFFFD.rpm', '\u{1F600}.rpm']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('fails on a name that is not valid UTF-8 instead of silently skipping it', async () => {
+    const root = tempDir();
+    try {
+      fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9, 0x2e]), Buffer.from('rpm')]), '');
+      const err = await generate(root).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadFileNameError);
+      expect((err as BadFileNameError).path).toBe('./caf\\xe9.rpm');
+      expect((err as Error).message).toMatch(/not valid UTF-8/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the same timelist without a plain list', async () => {
+    const root = tempDir();
+    try {
+      buildAwkwardTree(root);
+      const both = await generate(root);
+      const timelist = new StringSink();
+      const result = await generateFileLists({ root, timelist, onWarning: () => {} });
+      expect(timelist.text).toBe(both.timelist);
+      expect(result.filelistEntries).toBe(0);
+    } finally {
+      fs.chmodSync(path.join(root, 'secret'), 0o755);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves the working directory as it found it whenever other code can run, in chdir mode', async () => {
+    const root = tempDir();
+    try {
+      buildAwkwardTree(root);
+      const home = process.cwd();
+      const seen: string[] = [];
+      await generate(root, { chdir: true, progressEvery: 3, onProgress: () => seen.push(process.cwd()) });
+      expect(seen.length).toBeGreaterThan(5);
+      expect(new Set(seen)).toEqual(new Set([home]));
+      expect(process.cwd()).toBe(home);
+      fs.writeFileSync(path.join(root, 'x86_64', 'bad\tname'), '');
+      await expect(generate(root, { chdir: true })).rejects.toBeInstanceOf(BadFileNameError);
+      expect(process.cwd()).toBe(home);
+    } finally {
+      fs.chmodSync(path.join(root, 'secret'), 0o755);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reports progress every progressEvery rows and once at the end', async () => {
+    const root = tempDir();
+    try {
+      for (let i = 0; i < 25; i++) fs.writeFileSync(path.join(root, `f${i}`), '');
+      const seen: number[] = [];
+      await generate(root, { progressEvery: 10, onProgress: (n) => seen.push(n) });
+      expect(seen).toEqual([10, 20, 25]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('stops with the abort reason when its signal is aborted', async () => {
+    const root = tempDir();
+    try {
+      for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(root, `f${i}`), '');
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const err = await generate(root, {
+        signal: controller.signal,
+        onProgress: (n) => {
+          seen.push(n);
+          controller.abort(new Error('cancelled by test'));
+        },
+        progressEvery: 10,
+      }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe('cancelled by test');
+      expect(seen).toEqual([10]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a root that is not a directory, saying so', async () => {
+    const err = await generate('/nonexistent/filelists-root').catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/\/nonexistent\/filelists-root: it is not a directory/);
+  });
+});
