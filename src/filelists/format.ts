@@ -69,6 +69,19 @@ export function timelistTimestamp(mtimeNs: bigint, ctimeNs: bigint): number {
   return Math.trunc(Math.max(pythonStatSeconds(mtimeNs), pythonStatSeconds(ctimeNs)));
 }
 
+/**
+ * timelistTimestamp from seconds and nanoseconds as separate numbers (what the raw lstat of rawstat.ts
+ * gives): the same double arithmetic, no BigInt. Nanoseconds are normalised into [0, 1e9) like timespec.
+ */
+export function timelistTimestampFromParts(mtimeSec: number, mtimeNsec: number, ctimeSec: number, ctimeNsec: number): number {
+  if (mtimeNsec < 0 || mtimeNsec >= 1e9 || ctimeNsec < 0 || ctimeNsec >= 1e9) {
+    return timelistTimestamp(BigInt(mtimeSec) * NS_PER_S + BigInt(mtimeNsec), BigInt(ctimeSec) * NS_PER_S + BigInt(ctimeNsec));
+  }
+  const m = mtimeSec + mtimeNsec * 1e-9;
+  const c = ctimeSec + ctimeNsec * 1e-9;
+  return Math.trunc(m > c ? m : c);
+}
+
 /** How close (in ms) to the next second a millisecond stat time must be before only nanoseconds can decide. */
 const MS_ROUNDING_MARGIN = 0.01;
 

@@ -20,9 +20,11 @@ import {
   formatChecksumSections,
   timelistTimestamp,
   timelistTimestampFromMs,
+  timelistTimestampFromParts,
   type ChecksumAlgorithm,
 } from './format.js';
 import { BadFileNameError, readDirectoryNames } from './names.js';
+import { RAW_CTIME_NSEC, RAW_CTIME_SEC, RAW_MODE, RAW_MTIME_NSEC, RAW_MTIME_SEC, RAW_SIZE, rawLstatFor, type RawLstat } from './rawstat.js';
 import type { TextSink } from './sink.js';
 
 export const DEFAULT_CHECKSUM_NAMES: readonly string[] = ['repomd.xml'];
@@ -58,6 +60,11 @@ export interface GenerateFileListsOptions {
    * Ignored in worker threads, where chdir is unavailable.
    */
   chdir?: boolean;
+  /**
+   * lstat without allocating a Stats object per entry (rawstat.ts), when this Node passes the self-check.
+   * Default true; false forces fs.lstatSync (the tests run both).
+   */
+  rawLstat?: boolean;
 }
 
 export interface GenerateFileListsResult {
@@ -103,6 +110,8 @@ class TreeWalker {
   private readonly home: string | null;
   /** The frame whose directory is the current working directory, during a slice. */
   private cwdFrame: DirFrame | null = null;
+  /** Allocation-free lstat, or null to use fs.lstatSync. */
+  private readonly rawLstat: RawLstat | null;
 
   constructor(
     private readonly root: string,
@@ -112,8 +121,10 @@ class TreeWalker {
     private readonly checksumNames: ReadonlySet<string>,
     private readonly warn: (message: string) => void,
     chdir: boolean,
+    rawLstat: boolean,
   ) {
     this.home = chdir && isMainThread ? currentDirectory() : null;
+    this.rawLstat = rawLstat ? rawLstatFor(root) : null;
     this.rootFrame = { abs: `${root}/`, rel: '', names: this.readNames(root, '', true), next: 0, listed: true, restricted: false, row: null };
     this.stack = [this.rootFrame];
   }
@@ -124,7 +135,7 @@ class TreeWalker {
 
   /** Handles up to `budget` names, stopping early once `stopAtEntries` rows have been written. */
   runSlice(budget: number, stopAtEntries: number): void {
-    const { stack, tl, fl, rootFrame, checksumNames } = this;
+    const { stack, tl, fl, rootFrame, checksumNames, rawLstat } = this;
     let entries = this.entries;
     let filelistEntries = this.filelistEntries;
     try {
@@ -140,32 +151,44 @@ class TreeWalker {
         if (frame === rootFrame && this.skipTop(name)) continue;
 
         const rel = frame.rel + name;
-        const abs = frame.abs + name;
         if (fl !== null) {
           fl.write(`./${rel}\n`);
           filelistEntries++;
         }
-        let statPath = abs;
+        let statPath = name;
         if (this.home !== null) {
           if (this.cwdFrame !== frame && !this.enter(frame, rel)) continue;
-          statPath = name;
+        } else {
+          statPath = frame.abs + name;
         }
-        let st: fs.Stats | undefined;
+        let mode: number;
+        let size: number | bigint;
+        let timestamp: number | null;
         try {
-          st = fs.lstatSync(statPath, { throwIfNoEntry: false });
+          if (rawLstat !== null) {
+            const raw = rawLstat(statPath);
+            // Gone between readdir and lstat: nothing to list (find would have printed the name, and so did we).
+            if (raw === undefined) continue;
+            mode = raw[RAW_MODE]!;
+            size = raw[RAW_SIZE]!;
+            timestamp = timelistTimestampFromParts(raw[RAW_MTIME_SEC]!, raw[RAW_MTIME_NSEC]!, raw[RAW_CTIME_SEC]!, raw[RAW_CTIME_NSEC]!);
+          } else {
+            const st = fs.lstatSync(statPath, { throwIfNoEntry: false });
+            if (st === undefined) continue;
+            mode = st.mode;
+            size = st.size;
+            timestamp = timelistTimestampFromMs(st.mtimeMs, st.ctimeMs);
+          }
         } catch (err) {
           this.statFailed(frame, rel, err);
           continue;
         }
-        // Gone between readdir and lstat: nothing to list (find would have printed the name, and so did we).
-        if (st === undefined) continue;
-        const mode = st.mode;
         const fmt = mode & S_IFMT;
         const isDir = fmt === S_IFDIR;
 
         // Below a skipped directory only the plain list (which skips nothing) has anything to collect.
         if (!frame.listed || name === RSYNC_TMP_DIR || name.startsWith(NFS_PREFIX)) {
-          if (isDir && fl !== null) stack.push(this.dirFrame(abs, rel, false, false, null));
+          if (isDir && fl !== null) stack.push(this.dirFrame(frame.abs + name, rel, false, false, null));
           continue;
         }
 
@@ -177,12 +200,10 @@ class TreeWalker {
           targetMode = target;
         }
         if ((targetMode & S_IRGRP) === 0) {
-          if (isDir && fl !== null) stack.push(this.dirFrame(abs, rel, false, false, null));
+          if (isDir && fl !== null) stack.push(this.dirFrame(frame.abs + name, rel, false, false, null));
           continue;
         }
 
-        let timestamp = timelistTimestampFromMs(st.mtimeMs, st.ctimeMs);
-        let size: number | bigint = st.size;
         if (timestamp === null) {
           // Within microseconds of a second boundary (rare): only nanoseconds give the peer's rounding.
           const exact = fs.lstatSync(statPath, { bigint: true, throwIfNoEntry: false });
@@ -193,7 +214,7 @@ class TreeWalker {
         const row = filesRow(timestamp, mode, frame.restricted, size, rel);
         entries++;
         if (isDir) {
-          stack.push(this.dirFrame(abs, rel, true, frame.restricted || (mode & S_IROTH) === 0, row));
+          stack.push(this.dirFrame(frame.abs + name, rel, true, frame.restricted || (mode & S_IROTH) === 0, row));
         } else {
           tl.write(row);
           if ((targetMode & S_IFMT) === S_IFREG && checksumNames.has(name)) this.checksumPaths.push(rel);
@@ -296,6 +317,7 @@ export async function generateFileLists(opts: GenerateFileListsOptions): Promise
     new Set(opts.checksumNames ?? DEFAULT_CHECKSUM_NAMES),
     opts.onWarning ?? ((m: string) => process.stderr.write(`${m}\n`)),
     opts.chdir ?? false,
+    opts.rawLstat ?? true,
   );
   let nextProgress = progressEvery;
   for (;;) {

@@ -10,6 +10,7 @@ import {
   formatTimelist,
   timelistTimestamp,
   timelistTimestampFromMs,
+  timelistTimestampFromParts,
   type ChecksumAlgorithm,
   type ChecksumSection,
   type TimelistEntry,
@@ -117,6 +118,30 @@ describe('timelistTimestamp', () => {
     expect(timelistTimestamp(sec * S + 999_999_999n, 0n)).toBe(1717200001);
     expect(timelistTimestamp(0n, sec * S + 999_999_999n)).toBe(1717200001);
     expect(timelistTimestamp(sec * S + 999_999_800n, 0n)).toBe(1717200000);
+  });
+
+  it('gives the same answer from separate seconds and nanoseconds (the raw lstat path)', () => {
+    const cases: [bigint, bigint][] = [
+      [1717200000n * S + 999_999_999n, 0n],
+      [0n, 1717200000n * S + 999_999_999n],
+      [1717200000n * S + 999_999_800n, 1717199999n * S],
+      [1000n * S + 900_000_000n, 999n * S],
+      [-1_500_000_000n, -3n * S],
+    ];
+    const parts = (ns: bigint) => {
+      let sec = ns / S;
+      let nsec = ns % S;
+      if (nsec < 0n) {
+        sec -= 1n;
+        nsec += S;
+      }
+      return [Number(sec), Number(nsec)] as const;
+    };
+    for (const [m, c] of cases) {
+      expect(timelistTimestampFromParts(...parts(m), ...parts(c))).toBe(timelistTimestamp(m, c));
+    }
+    // Out-of-range nanoseconds are normalised rather than trusted.
+    expect(timelistTimestampFromParts(999, 1_999_999_999, 0, 0)).toBe(timelistTimestamp(999n * S + 1_999_999_999n, 0n));
   });
 
   it('handles times before the epoch like struct timespec (negative seconds, positive nanoseconds)', () => {

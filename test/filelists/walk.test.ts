@@ -16,16 +16,18 @@ async function generate(root: string, extra: Partial<GenerateFileListsOptions> =
 }
 
 describe.each([
-  ['absolute paths', false],
-  ['chdir and bare names', true],
-])('generateFileLists on a real tree, lstat by %s', (_how, chdir) => {
+  ['absolute paths', false, true],
+  ['chdir and bare names', true, true],
+  ['absolute paths, fs.lstatSync', false, false],
+  ['chdir and bare names, fs.lstatSync', true, false],
+])('generateFileLists on a real tree, lstat by %s', (_how, chdir, rawLstat) => {
   let root: string;
   let out: Awaited<ReturnType<typeof generate>>;
 
   beforeAll(async () => {
     root = tempDir();
     buildAwkwardTree(root);
-    out = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir });
+    out = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir, rawLstat });
   });
   afterAll(() => {
     fs.chmodSync(path.join(root, 'secret'), 0o755);
@@ -132,7 +134,7 @@ describe.each([
   });
 
   it('produces the same bytes on a second run over an unchanged tree, whichever way it lstats', async () => {
-    const again = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir: !chdir });
+    const again = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir: !chdir, rawLstat: !rawLstat });
     expect(again.timelist).toBe(out.timelist);
     expect(again.filelist).toBe(out.filelist);
   });
