@@ -226,9 +226,15 @@ export async function runReposyncTask(input: RunReposyncTaskInput): Promise<Task
 
   if (plan.repoGpgCheck) {
     // dnf drops --remote-time for packages when repo_gpgcheck is on (src/compose/remoteTime.ts).
-    const rt = await restoreRemoteMtimes(destDir, task.baseUrl, started, { signal: ctx.cancellationSignal });
+    // Since the FIRST attempt was scheduled (minus clock skew): packages a killed or failed earlier attempt downloaded
+    // still carry their download time, and this attempt's dnf skips them.
+    const since = Math.min(started, ctx.info.scheduledTimestampMs) - 60_000;
+    const rt = await restoreRemoteMtimes(destDir, task.baseUrl, since, { signal: ctx.cancellationSignal });
     const failed = rt.failed.length ? `; could not read the server time of ${rt.failed.length}: ${rt.failed.slice(0, 5).join('; ')}` : '';
     await fs.appendFile(logFile, `==== remote mtimes restored on ${rt.restored} of ${rt.checked} downloaded packages${failed}\n`);
+    if (rt.failed.length > 0) {
+      throw ApplicationFailure.create({ type: 'RemoteTimeUnavailable', nonRetryable: false, message: `${task.name}: synced, but could not read the server time of ${rt.failed.length} packages (retried): ${rt.failed.slice(0, 3).join('; ')}` });
+    }
   }
   await placeKeys(plan, layout, destDir, task.name);
   return {

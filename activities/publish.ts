@@ -355,7 +355,9 @@ function rsyncFailure(res: RunToolResult, args: readonly string[], what: string)
   return ApplicationFailure.create({
     type: cls.type,
     nonRetryable: !cls.retryable,
-    message: describeRsyncFailure(cls, { exitCode: res.exitCode, signal: res.signal, stderr: res.stderr, what, args }),
+    // No command line in the message: with the stack it pushed the failure past the server's 4 KB limit for a
+    // pending activity's last failure, which then showed only "Failure exceeds size limit.".
+    message: describeRsyncFailure(cls, { exitCode: res.exitCode, signal: res.signal, stderr: res.stderr, what }),
     details: [{ exitCode: res.exitCode ?? null, signal: res.signal ?? null, stderrTail: tailLines(res.stderr) }],
   });
 }

@@ -2,7 +2,10 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { Catalogue } from './config/load.js';
 import { checkRequest } from './config/request.js';
-import type { SiteConfig } from './config/schema.js';
+import { checkRuntime } from './config/runtime.js';
+import { planCompose } from './compose/plan.js';
+import { composeStamp } from './paths.js';
+import { SAFE_NAME, type SiteConfig } from './config/schema.js';
 import { SEARCH_ATTRIBUTES, approveUpdate, rejectUpdate, approveSignal, rejectSignal, statusQuery, type Decision, type ReleaseStatus } from '../workflows/messages.js';
 import type { ReleaseResult, RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
 
@@ -43,7 +46,10 @@ export async function startRelease(
   rawRequest: Record<string, unknown>,
   opts: StartOptions = {},
 ): Promise<WorkflowHandle<typeof sigRelease>> {
-  const { request } = checkRequest(rawRequest, catalogue, site);
+  const { request, resolved } = checkRequest(rawRequest, catalogue, site);
+  // What only the plan finds (an arch the SIG does not build, nothing left to sync): refused before anything starts.
+  planCompose(request, resolved, site, composeStamp(Date.now()));
+  if (opts.runtime !== undefined) checkRuntime(opts.runtime);
   const workflowId = opts.workflowId ?? releaseWorkflowId(request.sig, request.release);
   try {
     return await client.workflow.start<typeof sigRelease>('sigRelease', {
@@ -79,10 +85,12 @@ export async function startRelease(
  * else a running scheduled run (its ID carries the schedule's timestamp), else the hand-started ID.
  */
 export async function currentReleaseId(client: Client, release: string, sig: string): Promise<string> {
+  // Names as `start` takes them: odd text is bad input (exit 2), never looked up (exit 3) nor put into a query.
+  if (!SAFE_NAME.test(sig)) throw new CliError(`sig ${JSON.stringify(sig)} is not a SIG name (letters, digits and . _ + -)`, EXIT.badInput);
+  if (!/^[0-9]+$/.test(release)) throw new CliError(`release ${JSON.stringify(release)} must be a major version such as "9"`, EXIT.badInput);
   const id = releaseWorkflowId(sig, release);
   const desc = await client.workflow.getHandle(id).describe().catch(() => null);
   if (desc?.status.name === 'RUNNING') return id;
-  if (!/^[A-Za-z0-9_.+-]+$/.test(sig) || !/^[0-9]+$/.test(release)) return id; // never put odd text into a query
   const query = `WorkflowType = "sigRelease" AND ${SEARCH_ATTRIBUTES.sig.name} = "${sig}" AND ${SEARCH_ATTRIBUTES.release.name} = "${release}" AND ExecutionStatus = "Running"`;
   for await (const wf of client.workflow.list({ query, pageSize: 10 })) return wf.workflowId;
   return id;

@@ -18,6 +18,9 @@ import {
 import { CliError, EXIT, releaseWorkflowId } from './client.js';
 import { ConfigError, type Catalogue } from './config/load.js';
 import { checkRequest } from './config/request.js';
+import { checkRuntime } from './config/runtime.js';
+import { planCompose } from './compose/plan.js';
+import { composeStamp } from './paths.js';
 import type { ReleaseRequest, SiteConfig } from './config/schema.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { durationMs } from '../workflows/duration.js';
@@ -94,7 +97,9 @@ export function prepareSchedule(site: SiteConfig, catalogue: Catalogue, input: S
     throw new ConfigError(`composeOnly: ${String(raw.composeOnly)} contradicts schedule mode "${mode}"; choose --compose-only or --full`);
   }
   raw.composeOnly = mode === 'compose-only';
-  const { request } = checkRequest(raw, catalogue, site);
+  const { request, resolved } = checkRequest(raw, catalogue, site);
+  planCompose(request, resolved, site, composeStamp(Date.now()));
+  if (input.runtime !== undefined) checkRuntime(input.runtime);
   const scheduleId = scheduleIdFor(request.sig, request.release);
   if (request.requestedBy === undefined) request.requestedBy = `schedule ${scheduleId}`;
 

@@ -48,7 +48,16 @@ export async function restoreRemoteMtimes(repoDir: string, baseUrl: string, sinc
     while (next < hrefs.length) {
       const href = hrefs[next++]!;
       try {
-        const when = await lastModified(base + href.split(path.sep).map(encodeURIComponent).join('/'), opts.signal);
+        const url = base + href.split(path.sep).map(encodeURIComponent).join('/');
+        let when: Date | undefined;
+        for (let attempt = 1; !when; attempt++) {
+          try {
+            when = await lastModified(url, opts.signal);
+          } catch (e) {
+            if (attempt >= 4 || opts.signal?.aborted) throw e;
+            await new Promise((r) => setTimeout(r, 250 * attempt));
+          }
+        }
         await fs.utimes(path.join(repoDir, href), when, when);
         result.restored++;
       } catch (e) {

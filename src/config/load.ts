@@ -27,7 +27,7 @@ function parseFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
   } catch (e) {
     throw new ConfigError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  const res = schema.safeParse(raw);
+  const res = schema.safeParse(raw, { reportInput: true });
   if (!res.success) throw new ConfigError(describeZodError(file, res.error));
   return res.data;
 }
@@ -59,7 +59,7 @@ export function loadSite(file: string): SiteConfig {
 }
 
 export function parseSite(raw: unknown, where = 'site config'): SiteConfig {
-  const res = siteSchema.safeParse(raw);
+  const res = siteSchema.safeParse(raw, { reportInput: true });
   if (!res.success) throw new ConfigError(describeZodError(where, res.error));
   return res.data;
 }

@@ -12,7 +12,7 @@ export function checkRequest(raw: unknown, catalogue: Catalogue, site: SiteConfi
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`release request: must be a JSON object such as {"release":"9","sig":"core"}, got ${JSON.stringify(raw)}`);
   }
-  const parsed = releaseRequestSchema.safeParse(raw);
+  const parsed = releaseRequestSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(describeZodError('release request', parsed.error));
   const request = parsed.data;
   const resolved = resolveSigRelease(catalogue, site, request.sig, request.release);

@@ -48,10 +48,11 @@ export type SigFile = z.infer<typeof sigFileSchema>;
 
 const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration such as "30s", "10m", "3d"');
 
+const rootPath = z.string().startsWith('/', 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain .. segments');
 export const siteSchema = z.strictObject({
-  composeRoot: z.string().startsWith('/', 'must be an absolute path'),
-  stagingRoot: z.string().startsWith('/', 'must be an absolute path'),
-  productionRoot: z.string().startsWith('/', 'must be an absolute path'),
+  composeRoot: rootPath,
+  stagingRoot: rootPath,
+  productionRoot: rootPath,
   /** yumrepofs, e.g. https://yumrepofs.build.resf.org/v1/projects (no trailing slash). */
   repoBaseUrl: httpUrl,
   /** Rewrites applied to every catalogue URL (keys, extra files): lets a test or an air-gapped site point at a local copy. */
@@ -88,7 +89,7 @@ export const siteSchema = z.strictObject({
     .strictObject({
       address: z.string().default('127.0.0.1:7233'),
       namespace: z.string().default('default'),
-      taskQueue: z.string().default('sigrelease'),
+      taskQueue: z.string().min(1, 'must not be empty').default('sigrelease'),
       /** Queue served only by the worker that has the compose/staging/production mounts. */
       hostTaskQueue: z.string().optional(),
     })
@@ -101,7 +102,7 @@ export const releaseRequestSchema = z.strictObject({
   release: z.string({ error: 'release must be a string such as "9"' }).regex(/^[0-9]+$/, 'release must be a major version such as "9"'),
   sig: safeName('sig'),
   repos: z.array(safeName('repo')).optional(),
-  arches: z.array(z.union([archSchema, z.literal('source')])).optional(),
+  arches: z.array(z.enum([...ARCHES, 'source'], { error: (iss) => `unknown arch ${JSON.stringify(iss.input)}; known: ${[...ARCHES, 'source'].join(', ')}` })).optional(),
   hashed: z.boolean().default(false),
   cleanOldPackages: z.boolean().default(false),
   fullRun: z.boolean().default(false),
@@ -118,9 +119,17 @@ export const releaseRequestSchema = z.strictObject({
 export type ReleaseRequestInput = z.input<typeof releaseRequestSchema>;
 export type ReleaseRequest = z.output<typeof releaseRequestSchema>;
 
-/** Turns a zod error into one line per problem: `<where>: <field>: <reason>`. */
+/** Fields whose value is a secret: named, never echoed. */
+const SECRET_FIELDS = /webhookUrl/i;
+
+/** Turns a zod error into one line per problem: `<where>: <field>: <reason> (got <value>)` (parse with `reportInput: true`). */
 export function describeZodError(where: string, err: z.ZodError): string {
   return err.issues
-    .map((i) => `${where}: ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
+    .map((i) => {
+      const field = i.path.length ? i.path.join('.') : '(top level)';
+      const input = (i as { input?: unknown }).input;
+      const shown = input === undefined || (typeof input === 'object' && input !== null) || SECRET_FIELDS.test(field) ? '' : ` (got ${JSON.stringify(input)})`;
+      return `${where}: ${field}: ${i.message}${shown}`;
+    })
     .join('\n');
 }

@@ -145,7 +145,8 @@ export async function runTool(cmd: string, args: readonly string[], opts: RunToo
   const started = Date.now();
   installExitHook();
 
-  const sub = execa(cmd, args, {
+  // setpriv --pdeathsig: the kernel kills the tool when the worker dies, so no rsync outlives a killed worker.
+  const sub = execa('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], {
     detached: true,
     cancelSignal: signal,
     forceKillAfterDelay: killGraceMs,

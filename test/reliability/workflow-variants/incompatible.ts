@@ -1,0 +1,17 @@
+// A deliberately INCOMPATIBLE version of the release workflow, for test/reliability/replay.test.ts: it runs one
+// extra activity before anything else (before resolveRelease), without a patch. Replaying a history recorded with
+// the real workflow against this code must raise a DeterminismViolationError. Never registered by any worker.
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../../activities/index.js';
+import { sigRelease as current, type ReleaseResult, type SigReleaseInput } from '../../../workflows/sigRelease.js';
+
+export { composeSig } from '../../../workflows/compose.js';
+export { productionLock } from '../../../workflows/productionLock.js';
+
+const { describeDryRun } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
+
+export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult> {
+  // Never executed during replay: the command mismatch is found first.
+  await describeDryRun({ plan: {} as Parameters<typeof describeDryRun>[0]['plan'] });
+  return current(input);
+}
