@@ -10,7 +10,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { composeDir as datedComposeDir, composeLayout, latestLink, type ComposeLayout, type Roots } from '../src/paths.js';
 import { renderDnfConfig, renderLocalRepoConfig, type DnfIsolation } from '../src/compose/dnfConfig.js';
 import { copyFileAtomic, FetchError, fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
-import { buildComposeManifest, describeComposePlan, type DryRunReport } from '../src/compose/report.js';
+import { buildComposeManifest, describeComposePlan, type ComposeManifestInput, type DryRunReport } from '../src/compose/report.js';
 import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputParser, type OutputStream } from '../src/compose/reposyncOutput.js';
 import { parseRepoclosureOutput } from '../src/compose/repoclosure.js';
 import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
@@ -402,14 +402,7 @@ async function runRepoclosure(plan: ComposePlan, layout: ComposeLayout, tasks: R
 
 // ---------------------------------------------------------------------------------------------------------
 
-export interface WriteComposeManifestInput {
-  plan: ComposePlan;
-  composeDir: string;
-  tasks: TaskResult[];
-  verify: VerifyReport;
-  startedAt: string;
-  finishedAt: string;
-}
+export type WriteComposeManifestInput = ComposeManifestInput;
 
 /** Writes `work/manifest-<stamp>.json` atomically; returns its path. */
 export async function writeComposeManifest(input: WriteComposeManifestInput): Promise<string> {

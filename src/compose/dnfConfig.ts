@@ -22,10 +22,9 @@ function iniValue(key: string, value: string): string {
 }
 
 /** `[main]`: isolation first. Without our own config Debian's dnf.conf makes an unreachable repo exit 0. */
-export function renderDnfMain(dirs: DnfIsolation, plan: Pick<ComposePlan, 'composeId' | 'gpgCheck' | 'repoGpgCheck'>): string[] {
+/** The [main] lines that keep one run's dnf to itself: its own cache, logs, state, no system repos. */
+function isolatedMain(dirs: DnfIsolation): string[] {
   return [
-    `# dnf config for compose ${plan.composeId}; written by sigrelease, used only by this run`,
-    '[main]',
     iniValue('cachedir', dirs.cacheDir),
     iniValue('logdir', dirs.logDir),
     iniValue('persistdir', dirs.persistDir),
@@ -35,6 +34,14 @@ export function renderDnfMain(dirs: DnfIsolation, plan: Pick<ComposePlan, 'compo
     'skip_if_unavailable=0',
     // Per-task caches mean no lock is ever shared; if one is, fail now rather than wait for ever.
     'exit_on_lock=1',
+  ];
+}
+
+export function renderDnfMain(dirs: DnfIsolation, plan: Pick<ComposePlan, 'composeId' | 'gpgCheck' | 'repoGpgCheck'>): string[] {
+  return [
+    `# dnf config for compose ${plan.composeId}; written by sigrelease, used only by this run`,
+    '[main]',
+    ...isolatedMain(dirs),
     'deltarpm=0',
     'fastestmirror=0',
     'install_weak_deps=0',
@@ -77,13 +84,7 @@ export function renderLocalRepoConfig(dirs: DnfIsolation, repos: { section: stri
   const lines = [
     '# dnf config for repoclosure over the local compose; written by sigrelease',
     '[main]',
-    iniValue('cachedir', dirs.cacheDir),
-    iniValue('logdir', dirs.logDir),
-    iniValue('persistdir', dirs.persistDir),
-    iniValue('reposdir', dirs.reposDir),
-    'keepcache=0',
-    'skip_if_unavailable=0',
-    'exit_on_lock=1',
+    ...isolatedMain(dirs),
     'gpgcheck=0',
     'repo_gpgcheck=0',
     '',

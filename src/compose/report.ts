@@ -28,14 +28,17 @@ export interface ComposeManifest {
   verification: { ok: boolean; problems: string[] };
 }
 
-export function buildComposeManifest(input: {
+/** What a manifest is built from: the plan, the tasks' results and the verification. */
+export interface ComposeManifestInput {
   plan: ComposePlan;
   composeDir: string;
   tasks: TaskResult[];
   verify: VerifyReport;
   startedAt: string;
   finishedAt: string;
-}): ComposeManifest {
+}
+
+export function buildComposeManifest(input: ComposeManifestInput): ComposeManifest {
   const { plan, verify } = input;
   const planned = new Map(plan.batches.flat().map((t) => [t.name, t]));
   const tasks = input.tasks.map((r) => {
