@@ -94,12 +94,18 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 }
 
 /** Polls until the frontend answers and the namespace is registered (the dev server creates it at start). */
-export async function waitForServer(address: string, namespace: string, timeoutMs: number, died: () => string | null = () => null): Promise<void> {
+export async function waitForServer(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  died: () => string | null = () => null,
+  what = 'temporal server start-dev',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     const why = died();
-    if (why) throw new Error(`temporal server start-dev ${why} before it was ready`);
+    if (why) throw new Error(`${what} ${why} before it was ready`);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 2_000 });
       try {
@@ -113,5 +119,5 @@ export async function waitForServer(address: string, namespace: string, timeoutM
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`Temporal server at ${address} not ready after ${timeoutMs} ms: ${last}`);
+  throw new Error(`${what} at ${address} not ready after ${timeoutMs} ms: ${last}`);
 }

@@ -1,22 +1,9 @@
 // The per-run dnf config (seed scenario 3, and the isolation the seed lacked: §7 risk 6).
+import { core9Plan } from './support.js';
 import { describe, expect, it } from 'vitest';
-import { releaseRequestSchema, type ReleaseRequestInput } from '../../src/config/schema.js';
-import { loadCatalogue, parseSite, resolveSigRelease } from '../../src/config/load.js';
-import { planCompose } from '../../src/compose/plan.js';
 import { renderDnfConfig, renderLocalRepoConfig, type DnfIsolation } from '../../src/compose/dnfConfig.js';
 
-const site = parseSite({
-  composeRoot: '/mnt/compose',
-  stagingRoot: '/mnt/repos-staging',
-  productionRoot: '/mnt/repos-production',
-  repoBaseUrl: 'https://yumrepofs.build.resf.org/v1/projects',
-  releases: { '9': { revision: '9.7' } },
-});
-const catalogue = loadCatalogue();
-const plan = (req: Partial<ReleaseRequestInput> = {}) => {
-  const request = releaseRequestSchema.parse({ release: '9', sig: 'core', ...req });
-  return planCompose(request, resolveSigRelease(catalogue, site, 'core', '9'), site, '20260217.101500');
-};
+const plan = core9Plan;
 const dirs: DnfIsolation = { cacheDir: '/c/work/dnf/s/cache', logDir: '/c/work/dnf/s/log', persistDir: '/c/work/dnf/s/persist', reposDir: '/c/work/dnf/s/no-repos.d' };
 
 /** INI text → ordered sections of key/value maps. */

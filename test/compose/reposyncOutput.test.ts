@@ -2,10 +2,9 @@
 // (test/compose/outputs/), and outcome classification (scenario 11).
 import fs from 'node:fs';
 import path from 'node:path';
+import { core9Plan } from './support.js';
 import { describe, expect, it } from 'vitest';
-import { releaseRequestSchema, type ReleaseRequestInput } from '../../src/config/schema.js';
-import { loadCatalogue, parseSite, resolveSigRelease } from '../../src/config/load.js';
-import { planCompose, planTasks } from '../../src/compose/plan.js';
+import { planTasks } from '../../src/compose/plan.js';
 import {
   buildReposyncArgs,
   classifyReposyncOutcome,
@@ -15,18 +14,7 @@ import {
 } from '../../src/compose/reposyncOutput.js';
 import type { ReposyncProgress } from '../../src/compose/types.js';
 
-const site = parseSite({
-  composeRoot: '/mnt/compose',
-  stagingRoot: '/mnt/repos-staging',
-  productionRoot: '/mnt/repos-production',
-  repoBaseUrl: 'https://yumrepofs.build.resf.org/v1/projects',
-  releases: { '9': { revision: '9.7' } },
-});
-const catalogue = loadCatalogue();
-const plan = (req: Partial<ReleaseRequestInput> = {}) => {
-  const request = releaseRequestSchema.parse({ release: '9', sig: 'core', ...req });
-  return planCompose(request, resolveSigRelease(catalogue, site, 'core', '9'), site, '20260217.101500');
-};
+const plan = core9Plan;
 const task = (p: ReturnType<typeof plan>, name: string) => planTasks(p).find((t) => t.name === name)!;
 const CFG = '/c/work/dnf/20260217.101500/dnf.conf';
 const ROOT = '/c/work/dnf/20260217.101500/rpmroot';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { freePort, temporalCliPath } from '../../src/devserver.js';
+import { freePort, temporalCliPath, waitForServer } from '../../src/devserver.js';
 
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -224,7 +224,8 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
     let exited: string | null = null;
     server.on('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
     const address = `127.0.0.1:${ports.frontend}`;
-    await waitForFrontend(address, opts.readyTimeoutMs ?? 90_000, () => (exited ? `${exited}; log:\n${tail(serverLog)}` : null));
+    // The system namespace is served once history and matching have joined the ring.
+    await waitForServer(address, 'temporal-system', opts.readyTimeoutMs ?? 90_000, () => (exited ? `${exited}; log:\n${tail(serverLog)}` : null), 'temporal-server');
     lap('server ready');
 
     // 4. Namespace and search attributes: the compose job's script, with our CLI build.
@@ -305,30 +306,6 @@ function tail(file: string, lines = 30): string {
   } catch {
     return '(no log)';
   }
-}
-
-async function waitForFrontend(address: string, timeoutMs: number, died: () => string | null): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const why = died();
-    if (why) throw new Error(`temporal-server ${why}`);
-    try {
-      const conn = await Connection.connect({ address, connectTimeout: 2_000 });
-      try {
-        await conn.workflowService.getSystemInfo({});
-        // The system namespace is served once history and matching have joined the ring.
-        await conn.workflowService.describeNamespace({ namespace: 'temporal-system' });
-        return;
-      } finally {
-        await conn.close();
-      }
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`temporal-server at ${address} not ready after ${timeoutMs} ms: ${last}`);
 }
 
 /** A visibility query naming our attributes succeeds once the frontend's namespace cache has the new aliases. */
