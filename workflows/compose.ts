@@ -4,6 +4,7 @@
 // Seed behaviour fixed: failures fail the compose, and `latest` is never flipped on failure (§7 risk 1).
 import { ApplicationFailure, isCancellation, setHandler, type ActivityFailure } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
+import { runBounded } from '../src/compose/bounded.js';
 import { activityProxies } from './activityOptions.js';
 import { composeStatusQuery, type ComposeInput, type ComposeStatus, type ReposyncTask } from './messages.js';
 
@@ -103,18 +104,6 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
     latestFlipped: status.latestFlipped,
     previousLatest,
   };
-}
-
-/** Runs `work` over `items` with at most `limit` in flight, in order of the plan. */
-async function runBounded<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await work(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }
 
 /** The innermost failure message: the activity's own words (task name and last log lines). */
