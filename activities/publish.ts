@@ -54,6 +54,14 @@ export interface SyncResult {
   durationMs: number;
 }
 
+export interface ProductionSyncInput extends SyncInput {
+  /**
+   * Which of the three passes this call runs, default all. The release workflow runs [1, 2], waits out the
+   * metadata grace period on a durable timer, then runs [3]: the deletions.
+   */
+  passes?: readonly ProductionPassNumber[];
+}
+
 export interface ProductionPassResult {
   pass: ProductionPassNumber;
   /** True when an earlier attempt had finished this pass (read from the heartbeat details). */
@@ -133,7 +141,7 @@ export async function syncToStaging(input: SyncInput): Promise<SyncResult> {
  * deletion, then repomd.xml with --delay-updates, then deletions. A mirror reading at any moment finds every file
  * the repomd.xml it read names. Heartbeat details carry the passes finished; a retried attempt skips them.
  */
-export async function syncToProduction(input: SyncInput): Promise<ProductionSyncResult> {
+export async function syncToProduction(input: ProductionSyncInput): Promise<ProductionSyncResult> {
   const started = Date.now();
   const prev = previousHeartbeat<SyncHeartbeat>();
   const resumedAfterPass = Math.max(0, Math.min(3, Math.trunc(Number(prev?.completedPasses ?? 0)) || 0));
@@ -144,7 +152,10 @@ export async function syncToProduction(input: SyncInput): Promise<ProductionSync
     const preview = await runPreview({ ...input, source, reportFile: attemptReportFile(input.reportFile) });
     const guard = enforceGuard(preview, input);
     await mkdir(input.target, { recursive: true });
-    const plan = productionPasses({ source, target: input.target, owner: input.owner ?? null, maxDelete: preview.deleteEntries, bwlimitKiB: input.bwlimitKiB });
+    const wanted = new Set(input.passes ?? [1, 2, 3]);
+    const plan = productionPasses({ source, target: input.target, owner: input.owner ?? null, maxDelete: preview.deleteEntries, bwlimitKiB: input.bwlimitKiB }).filter((p) =>
+      wanted.has(p.pass),
+    );
     const passes: ProductionPassResult[] = [];
     let transferredFiles = 0;
     let transferredBytes = 0;

@@ -30,6 +30,8 @@ export interface ResolvedRelease {
   composeOnly: boolean;
   approval: { approvers: string[]; reminderInterval: string; expireAfter: string };
   fileListLevels: Array<'sig' | 'root'>;
+  /** publish.metadataGrace; absent in runs started before it existed (then: no grace). */
+  metadataGrace?: string;
   hostTaskQueue?: string;
 }
 
@@ -50,6 +52,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           composeOnly: request.composeOnly || request.dryRun,
           approval: { ...site.approval },
           fileListLevels: site.publish.fileListLevels,
+          metadataGrace: site.publish.metadataGrace,
           ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
         };
       } catch (e) {

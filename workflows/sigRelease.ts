@@ -10,8 +10,10 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -298,14 +300,28 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     await CancellationScope.nonCancellable(async () => {
       try {
         setStage('promoting');
-        result.production = await acts.long.syncToProduction({
+        const sync = {
           source: staging,
           target: production,
           owner: r.owner,
           reportFile: `${previews}/production-sync.txt`,
           guard: r.guard,
           allowLargeDeletion: r.allowLargeDeletion || decision.allowLargeDeletion === true,
-        });
+        };
+        const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
+        // Runs that were already promoting when this version was deployed replay the single call they made.
+        if (patched('production-metadata-grace') && graceMs > 0) {
+          // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
+          // so a client that read the previous repomd.xml a moment ago still finds every file it names.
+          const published = await acts.long.syncToProduction({ ...sync, passes: [1, 2] });
+          const until = new Date(Date.now() + graceMs).toISOString();
+          setCurrentDetails(`**${title}**: new metadata is live in production; superseded files are removed at ${until} (publish.metadataGrace ${r.metadataGrace})`);
+          await sleep(graceMs);
+          const deleted = await acts.long.syncToProduction({ ...sync, passes: [3] });
+          result.production = joinProductionSyncs(published, deleted);
+        } else {
+          result.production = await acts.long.syncToProduction(sync);
+        }
         result.hardlink = await acts.long.hardlinkRelease({ dir: productionReleaseDir(r.roots, r.plan.release) });
         setStage('publishing-lists');
         result.fileLists.push(await acts.long.publishFileLists({ dir: productionCategory(r.roots), module: 'sig', owner: r.owner }));
@@ -396,4 +412,15 @@ function innermostMessage(e: unknown): string {
   let err = e as { cause?: unknown; message?: string } | undefined;
   while (err?.cause) err = err.cause as typeof err;
   return err?.message ?? String(e);
+}
+
+/** One report for a production sync run as two calls (passes 1–2, then pass 3 after the grace period). */
+function joinProductionSyncs(first: ProductionSyncResult, second: ProductionSyncResult): ProductionSyncResult {
+  return {
+    ...first,
+    transferredFiles: first.transferredFiles + second.transferredFiles,
+    transferredBytes: first.transferredBytes + second.transferredBytes,
+    durationMs: first.durationMs + second.durationMs,
+    passes: [...first.passes, ...second.passes],
+  };
 }

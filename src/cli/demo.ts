@@ -52,7 +52,8 @@ async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string 
   const siteRaw = localSiteRaw(dir, {
     repoBaseUrl: yum.baseUrl,
     gitBaseUrl: yum.gitBaseUrl,
-    overrides: { temporal: { address: server.address, namespace: server.namespace, taskQueue: 'sigrelease-demo' } },
+    // A short grace period, so the demo shows production keeping superseded files until their clients are done.
+    overrides: { temporal: { address: server.address, namespace: server.namespace, taskQueue: 'sigrelease-demo' }, publish: { metadataGrace: '3s' } },
   });
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw, siteFile);

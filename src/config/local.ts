@@ -14,5 +14,7 @@ export function localSiteRaw(dir: string, opts: { repoBaseUrl: string; gitBaseUr
     releases: { '8': { revision: '8.10' }, '9': { revision: '9.7' }, '10': { revision: '10.0' } },
     owner: null,
     ...opts.overrides,
+    // Local runs do not wait for mirrors' clients: no grace before deletions unless a caller asks for one.
+    publish: { metadataGrace: '0s', ...(opts.overrides?.publish as Record<string, unknown> | undefined) },
   };
 }

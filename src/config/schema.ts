@@ -75,6 +75,12 @@ export const siteSchema = z.strictObject({
       maxDeleteCount: z.number().int().nonnegative().optional(),
       /** Levels at which file lists are written: the sig category is always written. */
       fileListLevels: z.array(z.enum(['sig', 'root'])).default(['sig']),
+      /**
+       * How long production keeps what left staging (superseded packages and metadata blobs) after the new
+       * repomd.xml files are live: a client that read the old repomd.xml a moment earlier still finds the files
+       * it names (reference/mirror-file-lists.md §3). A durable workflow timer; "0s" deletes at once.
+       */
+      metadataGrace: duration.default('5m'),
     })
     .prefault({}),
   approval: z

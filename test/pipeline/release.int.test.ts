@@ -108,6 +108,46 @@ describe('a SIG release, end to end', () => {
     });
   });
 
+  it('keeps what left staging in production for the metadata grace period, on a durable timer, then deletes it', async () => {
+    const { site } = testSite({
+      repoBaseUrl: yum.baseUrl,
+      gitBaseUrl: yum.gitBaseUrl,
+      overrides: { publish: { metadataGrace: '8s', maxDeleteShare: 1 } },
+    });
+    // What an earlier release left in production: a superseded metadata blob and a package that left upstream.
+    const repo = path.join(productionSigDir(site, '9', 'core'), 'x86_64', 'core-common');
+    const staleBlob = path.join(repo, 'repodata', `${'ab'.repeat(32)}-primary.xml.gz`);
+    const stalePackage = path.join(repo, 'Packages', 'z', 'zulu-core-common-0.9-1.el9.x86_64.rpm');
+    for (const f of [staleBlob, stalePackage]) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, 'from the previous release\n');
+    }
+    await withWorkers({ site }, async ({ client, taskQueue }) => {
+      const workflowId = `${releaseWorkflowId('core', '9')}-${uniqueQueue('e2e-grace')}`;
+      const handle = await startRelease(client, site, testCatalogue(), { ...request, ignoreDebug: true, arches: ['x86_64'] }, { taskQueue, workflowId });
+      await untilGate(handle);
+      await handle.signal('approve', { by: 'tester' });
+
+      // Passes 1 and 2 done: the new repomd.xml is live, and the superseded files are still there.
+      const repomd = path.join(repo, 'repodata', 'repomd.xml');
+      await waitFor('the new repomd.xml in production', async () => (fs.existsSync(repomd) ? true : undefined), 120_000, 100);
+      expect(fs.existsSync(staleBlob)).toBe(true);
+      expect(fs.existsSync(stalePackage)).toBe(true);
+      expect((await handle.query(statusQuery)).stage).toBe('promoting');
+
+      const result = await handle.result();
+      expect(result.outcome).toBe('promoted');
+      expect(fs.existsSync(staleBlob)).toBe(false);
+      expect(fs.existsSync(stalePackage)).toBe(false);
+      expect(treeDigest(productionSigDir(site, '9', 'core'))).toEqual(treeDigest(stagingSigDir(site, '9', 'core')));
+      expect(result.production?.passes.map((p) => p.pass)).toEqual([1, 2, 3]);
+      // The wait is a Temporal timer in the run's history, not a sleep inside an activity.
+      const history = await handle.fetchHistory();
+      const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout?.seconds ?? 0));
+      expect(timers).toContain(8);
+    });
+  });
+
   it('refuses an unknown SIG or release before any workflow starts, naming the known values', async () => {
     const { site } = testSite({ repoBaseUrl: yum.baseUrl });
     await withWorkers({ site }, async ({ client, taskQueue }) => {
