@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startRelease } from '../../src/client.js';
-import { latestLink } from '../../src/paths.js';
+import { composeStamp, latestLink } from '../../src/paths.js';
 import { statusQuery } from '../../workflows/messages.js';
 import {
   CORE9_KEY_GIT_PATH,
@@ -123,8 +123,9 @@ describe('compose stage', () => {
       const previous = fs.readlinkSync(latestLink(site, '9', 'core'));
       const victim = tree.repos.find((d) => d.repo === 'core-infra' && d.variant === 'hashed' && d.kind === 'binary')!.packages[0]!.fileName;
       await breakPackage(tree, { repo: 'core-infra', fileName: victim, mode: 'missing' });
-      // A full run one second later gets a new dated folder.
-      await new Promise((r) => setTimeout(r, 1100));
+      // A full run in a later second gets a new dated folder: poll the clock until its stamp moved on.
+      const firstStamp = composeStamp(Date.now());
+      await waitFor('the compose stamp to move to the next second', async () => (composeStamp(Date.now()) !== firstStamp ? true : undefined), 5_000);
       const handle = await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('bad'), runtime: fast });
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
