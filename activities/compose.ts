@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { composeDir as datedComposeDir, composeLayout, latestLink, type ComposeLayout, type Roots } from '../src/paths.js';
-import { renderDnfConfig, renderLocalRepoConfig, type DnfIsolation } from '../src/compose/dnfConfig.js';
+import { renderDnfConfig, lookasideSection, renderLocalRepoConfig, type DnfIsolation } from '../src/compose/dnfConfig.js';
 import { copyFileAtomic, FetchError, fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
 import { buildComposeManifest, describeComposePlan, type ComposeManifestInput, type DryRunReport } from '../src/compose/report.js';
 import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputParser, type OutputStream } from '../src/compose/reposyncOutput.js';
@@ -370,15 +370,28 @@ export async function verifyCompose({ plan, composeDir }: VerifyComposeInput): P
   return report;
 }
 
-/** `dnf repoclosure` per binary repo over the local synced folder; returns problems per relDir. */
+/**
+ * `dnf repoclosure` per binary repo over the local synced folder; returns problems per relDir. Each check may
+ * resolve from the SIG's other binary repos of the same arch (core-infra may need core-common) and from the
+ * site's lookaside repos (BaseOS, AppStream); only the checked repo's own packages are reported.
+ */
 async function runRepoclosure(plan: ComposePlan, layout: ComposeLayout, tasks: ReposyncTask[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (tasks.length === 0) return out;
   const dir = path.join(layout.dnf, 'repoclosure');
   const cfg = path.join(dir, 'repoclosure.conf');
   const section = (t: ReposyncTask) => `local-${t.name}`;
-  await writeFileAtomic(cfg, renderLocalRepoConfig(dnfDirs(dir), tasks.map((t) => ({ section: section(t), dir: path.join(layout.sigRoot, t.relDir) }))));
+  const lookaside = plan.repoclosureLookaside ?? [];
+  await writeFileAtomic(
+    cfg,
+    renderLocalRepoConfig(
+      dnfDirs(dir),
+      tasks.map((t) => ({ section: section(t), dir: path.join(layout.sigRoot, t.relDir) })),
+      lookaside,
+    ),
+  );
   for (const t of tasks) {
+    const resolveFrom = [...tasks.filter((o) => o.arch === t.arch).map(section), ...lookaside.map((l) => lookasideSection(l.name))];
     const state = path.join(dir, 'state', t.name);
     const r = await execa(
       'dnf',
@@ -389,7 +402,7 @@ async function runRepoclosure(plan: ComposePlan, layout: ComposeLayout, tasks: R
         `--setopt=cachedir=${state}/cache`,
         `--setopt=logdir=${state}/log`,
         `--setopt=persistdir=${state}/persist`,
-        'repoclosure', `--repo=${section(t)}`, `--check=${section(t)}`, '--forcearch', t.arch,
+        'repoclosure', ...resolveFrom.map((s) => `--repo=${s}`), `--check=${section(t)}`, '--forcearch', t.arch,
       ],
       { reject: false, all: true, stdin: 'ignore', env: DNF_ENV, cancelSignal: Context.current().cancellationSignal, forceKillAfterDelay: 5000 },
     );

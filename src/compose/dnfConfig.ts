@@ -79,8 +79,18 @@ export function renderDnfConfig(plan: ComposePlan, dirs: DnfIsolation, gpgKeyUrl
   return lines.join('\n');
 }
 
-/** Sections whose baseurl is a local synced folder, for `dnf repoclosure` over what we composed. */
-export function renderLocalRepoConfig(dirs: DnfIsolation, repos: { section: string; dir: string }[]): string {
+/** The repoclosure config's section name of a lookaside repo. */
+export const lookasideSection = (name: string) => `lookaside-${name}`;
+
+/**
+ * Sections whose baseurl is a local synced folder, for `dnf repoclosure` over what we composed, then one per
+ * lookaside repo (URL kept verbatim: dnf substitutes `$releasever` and `$basearch` itself).
+ */
+export function renderLocalRepoConfig(
+  dirs: DnfIsolation,
+  repos: { section: string; dir: string }[],
+  lookaside: ReadonlyArray<{ name: string; baseUrl: string }> = [],
+): string {
   const lines = [
     '# dnf config for repoclosure over the local compose; written by sigrelease',
     '[main]',
@@ -91,6 +101,10 @@ export function renderLocalRepoConfig(dirs: DnfIsolation, repos: { section: stri
   ];
   for (const r of repos) {
     lines.push(`[${r.section}]`, iniValue('name', r.section), iniValue('baseurl', pathToFileURL(r.dir).href), 'enabled=1', 'gpgcheck=0', 'repo_gpgcheck=0', '');
+  }
+  for (const l of lookaside) {
+    const section = lookasideSection(l.name);
+    lines.push(`[${section}]`, iniValue('name', section), iniValue('baseurl', l.baseUrl), 'enabled=1', 'skip_if_unavailable=0', 'gpgcheck=0', 'repo_gpgcheck=0', '');
   }
   return lines.join('\n');
 }

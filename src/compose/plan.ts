@@ -167,6 +167,7 @@ export function planCompose(request: ReleaseRequest, resolved: ResolvedSigReleas
     batches,
     parallelism: site.compose.parallelism,
     repoclosure: site.compose.repoclosure,
+    repoclosureLookaside: site.compose.repoclosureLookaside.map((r) => ({ ...r })),
     warnings,
     options,
   };

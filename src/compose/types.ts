@@ -47,6 +47,8 @@ export interface ComposePlan {
   batches: ReposyncTask[][];
   parallelism: number;
   repoclosure: boolean;
+  /** Extra repos repoclosure resolves from (site compose.repoclosureLookaside); `$releasever`/`$basearch` left to dnf. */
+  repoclosureLookaside: Array<{ name: string; baseUrl: string }>;
   /** Non-fatal remarks for the operator (e.g. `--repo` ignored on a full run). */
   warnings: string[];
   /** The flags as requested (after defaults), recorded in the compose manifest. */

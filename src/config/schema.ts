@@ -64,6 +64,15 @@ export const siteSchema = z.strictObject({
       /** How many reposync tasks run at once (the seed runs one repo's tasks together). */
       parallelism: z.number().int().min(1).max(64).default(9),
       repoclosure: z.boolean().default(false),
+      /**
+       * Repositories that repoclosure may resolve dependencies from without checking them (the SIG builds
+       * against BaseOS/AppStream, so a real SIG never closes on its own). dnf fills in `$releasever` and
+       * `$basearch` for each checked arch, e.g. https://dl.rockylinux.org/pub/rocky/$releasever/BaseOS/$basearch/os/
+       */
+      repoclosureLookaside: z
+        .array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . -'), baseUrl: httpUrl }))
+        .default([])
+        .refine((l) => new Set(l.map((r) => r.name)).size === l.length, 'names must be unique'),
       gpgCheck: z.boolean().default(true),
       repoGpgCheck: z.boolean().default(true),
     })

@@ -315,10 +315,22 @@ describe('in-place runs and the latest link', () => {
 });
 
 describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
+  const LOOKASIDE_PROJECT = '0a0a0a0a-2222-4333-8444-555566667777';
   let tree2: FixtureTree;
   let server2: YumrepofsServer;
-  let plan: ComposePlan;
+  let closureRoots: Roots;
   let prepared: acts.PreparedCompose;
+  const entry = { ...sigFile.releases['9']!, repos: { 'demo-common': { arches: ['x86_64' as const] } }, gpgKeys: [] };
+  const request = releaseRequestSchema.parse({ release: '9', sig: 'demo', fullRun: true, ignoreDebug: true });
+  const closurePlan = (lookaside: Array<{ name: string; baseUrl: string }> = []) => {
+    const s = parseSite({
+      ...closureRoots,
+      repoBaseUrl: server2.baseUrl,
+      releases: { '9': { revision: '9.7' } },
+      compose: { repoclosure: true, repoclosureLookaside: lookaside, gpgCheck: false, repoGpgCheck: false },
+    });
+    return planCompose(request, { sigFile, entry, revision: '9.7' }, s, STAMP);
+  };
   beforeAll(async () => {
     tree2 = await buildYumrepofs(path.join(tmp, 'upstream-closure'), {
       projects: {
@@ -329,17 +341,19 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
             packages: [{ name: 'alpha', version: '1.0' }, { name: 'needy', version: '1.0', requires: ['libmissing.so.1()(64bit)'] }],
           },
         },
+        // What the SIG builds against (BaseOS, say): the provider of needy's dependency lives only here.
+        [LOOKASIDE_PROJECT]: {
+          baseos: { arches: ['x86_64'], debuginfo: false, packages: [{ name: 'libmissing', version: '1.0', provides: ['libmissing.so.1()(64bit)'] }] },
+        },
       },
       variants: ['plain'],
     });
     server2 = await startYumrepofs({ root: tree2.root });
-    const r: Roots = { ...roots, composeRoot: path.join(tmp, 'closure') };
-    const s = parseSite({ ...r, repoBaseUrl: server2.baseUrl, releases: { '9': { revision: '9.7' } }, compose: { repoclosure: true, gpgCheck: false, repoGpgCheck: false } });
+    closureRoots = { ...roots, composeRoot: path.join(tmp, 'closure') };
     // No keys to fetch: the catalogue's key host is not reachable from tests, and nothing checks signatures.
-    const entry = { ...sigFile.releases['9']!, repos: { 'demo-common': { arches: ['x86_64' as const] } }, gpgKeys: [] };
-    const request = releaseRequestSchema.parse({ release: '9', sig: 'demo', fullRun: true, ignoreDebug: true });
-    plan = planCompose(request, { sigFile, entry, revision: '9.7' }, s, STAMP);
-    prepared = await run(acts.prepareCompose, { plan, roots: r });
+    const plan = closurePlan();
+    prepared = await run(acts.prepareCompose, { plan, roots: closureRoots });
+    for (const t of planTasks(plan)) await run(acts.runReposyncTask, { plan, task: t, ...prepared });
   });
   afterAll(async () => {
     await server2?.close();
@@ -347,10 +361,24 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
 
   it('syncs without signature checks (no rpm root) and fails verification naming the unresolved dependency', async () => {
     expect(prepared.rpmRoot).toBeNull();
-    for (const t of planTasks(plan)) await run(acts.runReposyncTask, { plan, task: t, ...prepared });
-    const f = await failureOf(run(acts.verifyCompose, { plan, composeDir: prepared.composeDir }));
+    const f = await failureOf(run(acts.verifyCompose, { plan: closurePlan(), composeDir: prepared.composeDir }));
     expect(f).toMatchObject({ type: 'ComposeVerificationFailed', nonRetryable: true });
     expect(f.message).toContain('x86_64/demo-common: repoclosure: needy-1.0-1.x86_64 needs libmissing.so.1()(64bit)');
     expect(f.message).not.toContain('source/');
+  });
+
+  it('resolves from a lookaside repo whose URL dnf fills in per arch, and reports nothing from it', async () => {
+    const baseUrl = `${server2.baseUrl}/${LOOKASIDE_PROJECT}/repo/baseos/$basearch`;
+    const report = await run(acts.verifyCompose, { plan: closurePlan([{ name: 'baseos', baseUrl }]), composeDir: prepared.composeDir });
+    expect(report.ok).toBe(true);
+    expect(report.problems).toEqual([]);
+    expect(report.repos.map((r) => r.relDir).sort()).toEqual(['source/demo-common', 'x86_64/demo-common']);
+  });
+
+  it('fails verification when a lookaside repo cannot be read, instead of skipping it', async () => {
+    const baseUrl = `${server2.baseUrl}/${LOOKASIDE_PROJECT}/repo/no-such-repo/$basearch`;
+    const f = await failureOf(run(acts.verifyCompose, { plan: closurePlan([{ name: 'baseos', baseUrl }]), composeDir: prepared.composeDir }));
+    expect(f).toMatchObject({ type: 'ComposeVerificationFailed', nonRetryable: true });
+    expect(f.message).toMatch(/x86_64\/demo-common: repoclosure could not run \(exit 1\): .*lookaside-baseos/);
   });
 });
