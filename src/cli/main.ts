@@ -39,6 +39,7 @@ program
   .option('--ignore-debug', 'skip debug repos')
   .option('--ignore-source', 'skip source repos')
   .option('--refresh-extra-files', 'redeploy the extra files (metadata/) in an in-place run')
+  .option('--repoclosure', 'check every repo with dnf repoclosure before latest moves (also site compose.repoclosure)')
   .option('--disable-gpg-check', 'do not check package signatures')
   .option('--disable-repo-gpg-check', 'do not check repomd.xml signatures')
   .option('--compose-only', 'stop after the compose (no staging, no approval, no production)')
@@ -55,7 +56,7 @@ program
         ...(o.repo ? { repos: o.repo } : {}),
         ...(o.arch ? { arches: o.arch } : {}),
       };
-      for (const k of ['hashed', 'cleanOldPackages', 'fullRun', 'dryRun', 'ignoreDebug', 'ignoreSource', 'refreshExtraFiles', 'disableGpgCheck', 'disableRepoGpgCheck', 'composeOnly', 'allowLargeDeletion'] as const) {
+      for (const k of ['hashed', 'cleanOldPackages', 'fullRun', 'dryRun', 'ignoreDebug', 'ignoreSource', 'refreshExtraFiles', 'repoclosure', 'disableGpgCheck', 'disableRepoGpgCheck', 'composeOnly', 'allowLargeDeletion'] as const) {
         if (o[k]) raw[k] = true;
       }
       if (o.requestedBy) raw.requestedBy = o.requestedBy;

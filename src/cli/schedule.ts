@@ -31,6 +31,7 @@ const BOOLEAN_FLAGS = [
   ['--ignore-debug', 'ignoreDebug', 'skip debug repos'],
   ['--ignore-source', 'ignoreSource', 'skip source repos'],
   ['--refresh-extra-files', 'refreshExtraFiles', 'redeploy the extra files (metadata/) in an in-place run'],
+  ['--repoclosure', 'repoclosure', 'check every repo with dnf repoclosure before latest moves'],
   ['--disable-gpg-check', 'disableGpgCheck', 'do not check package signatures'],
   ['--disable-repo-gpg-check', 'disableRepoGpgCheck', 'do not check repomd.xml signatures'],
   ['--allow-large-deletion', 'allowLargeDeletion', 'let syncs delete more than the deletion guard allows'],

@@ -66,6 +66,7 @@ export interface ComposeOptions {
   fullRun: boolean;
   dryRun: boolean;
   refreshExtraFiles: boolean;
+  repoclosure: boolean;
   disableGpgCheck: boolean;
   disableRepoGpgCheck: boolean;
   requestedBy: string | null;

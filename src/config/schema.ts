@@ -125,6 +125,8 @@ export const releaseRequestSchema = z.strictObject({
   ignoreDebug: z.boolean().default(false),
   ignoreSource: z.boolean().default(false),
   refreshExtraFiles: z.boolean().default(false),
+  /** Run `dnf repoclosure` over this compose even when the site does not (the seed's flag, which did nothing). */
+  repoclosure: z.boolean().default(false),
   disableGpgCheck: z.boolean().default(false),
   disableRepoGpgCheck: z.boolean().default(false),
   composeOnly: z.boolean().default(false),

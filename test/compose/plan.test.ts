@@ -197,6 +197,14 @@ describe('planCompose: checks, extra files and options', () => {
     expect(p.options).toMatchObject({ hashed: true, cleanOldPackages: true, dryRun: true, requestedBy: 'alice', repos: null, arches: null });
   });
 
+  it('runs repoclosure when the site or the request asks for it (the seed\'s --repoclosure did nothing)', () => {
+    expect(plan().repoclosure).toBe(false);
+    expect(plan({ repoclosure: true })).toMatchObject({ repoclosure: true, options: { repoclosure: true } });
+    expect(plan({}, siteWith({ compose: { repoclosure: true } }))).toMatchObject({ repoclosure: true, options: { repoclosure: false } });
+    const lookaside = [{ name: 'baseos', baseUrl: 'https://dl.rockylinux.org/pub/rocky/$releasever/BaseOS/$basearch/os/' }];
+    expect(plan({ repoclosure: true }, siteWith({ compose: { repoclosureLookaside: lookaside } })).repoclosureLookaside).toEqual(lookaside);
+  });
+
   it('refuses --full-run with --dry-run and a malformed stamp', () => {
     const request = { ...releaseRequestSchema.parse({ release: '9', sig: 'core' }), fullRun: true, dryRun: true };
     const resolved = resolveSigRelease(catalogue, site, 'core', '9');
