@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import { classifyRsyncExit, describeRsyncFailure, tailLines } from '../src/publish/exit-codes.js';
-import { countTargetFiles } from '../src/publish/fs-scan.js';
+import { countTargetFiles, removeScratchDirs } from '../src/publish/fs-scan.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
 import { DEFAULT_HARDLINK_EXCLUDE, hardlinkArgs, parseHardlinkSummary, type HardlinkSummary } from '../src/publish/hardlink.js';
 import { SyncPreviewBuilder } from '../src/publish/itemize.js';
@@ -52,6 +52,8 @@ export interface SyncResult {
   transferredFiles: number;
   transferredBytes: number;
   durationMs: number;
+  /** rsync scratch dirs (`.rsync-partial/`, `.~tmp~/`) left by killed attempts, removed once the sync finished. */
+  scratchRemoved: string[];
 }
 
 export interface ProductionSyncInput extends SyncInput {
@@ -129,8 +131,9 @@ export async function syncToStaging(input: SyncInput): Promise<SyncResult> {
     hb.update({ phase: 'transfer' }, true);
     const args = stagingSyncArgs({ source, target: input.target, owner: input.owner ?? null, maxDelete: preview.deleteEntries, bwlimitKiB: input.bwlimitKiB });
     const run = await runRsyncWithProgress(args, hb, `syncing ${source} to staging ${input.target}`);
+    const scratchRemoved = await removeScratchDirs(input.target);
     hb.update({ phase: 'done' }, true);
-    return { preview, guard, transferredFiles: run.transferredFiles, transferredBytes: run.transferredBytes, durationMs: Date.now() - started };
+    return { preview, guard, transferredFiles: run.transferredFiles, transferredBytes: run.transferredBytes, durationMs: Date.now() - started, scratchRemoved };
   } finally {
     hb.stop();
   }
@@ -176,8 +179,10 @@ export async function syncToProduction(input: ProductionSyncInput): Promise<Prod
       passes.push({ pass: pass.pass, skipped: false, transferredFiles: run.transferredFiles, transferredBytes: run.transferredBytes, durationMs: run.durationMs });
       hb.update({ completedPasses: pass.pass }, true);
     }
+    // Only once the deletion pass is done is production complete; what rsync's scratch dirs still hold is stale.
+    const scratchRemoved = wanted.has(3) ? await removeScratchDirs(input.target) : [];
     hb.update({ phase: 'done' }, true);
-    return { preview, guard, transferredFiles, transferredBytes, durationMs: Date.now() - started, passes, resumedAfterPass };
+    return { preview, guard, transferredFiles, transferredBytes, durationMs: Date.now() - started, passes, resumedAfterPass, scratchRemoved };
   } finally {
     hb.stop();
   }

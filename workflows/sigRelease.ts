@@ -422,5 +422,6 @@ function joinProductionSyncs(first: ProductionSyncResult, second: ProductionSync
     transferredBytes: first.transferredBytes + second.transferredBytes,
     durationMs: first.durationMs + second.durationMs,
     passes: [...first.passes, ...second.passes],
+    scratchRemoved: [...(first.scratchRemoved ?? []), ...(second.scratchRemoved ?? [])],
   };
 }

@@ -1,5 +1,5 @@
 // File-system reads the publish activities need around rsync (not pure, but read-only).
-import { opendir } from 'node:fs/promises';
+import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { repoKeyOf } from './itemize.js';
 import { DELAY_UPDATES_DEFAULT_DIR, PARTIAL_DIR } from './rsync-args.js';
@@ -44,4 +44,33 @@ export async function countTargetFiles(root: string): Promise<TargetCount> {
     }
   }
   return { total, byRepo };
+}
+
+/**
+ * Removes rsync's scratch dirs (`.rsync-partial/`, `.~tmp~/`) anywhere under `root` and returns their paths
+ * relative to it. Run only after a sync finished: what is left in them then is stale (a partial file whose
+ * source vanished, say), and a mirror syncing the tree would otherwise fetch it. A missing root has none.
+ */
+export async function removeScratchDirs(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const stack: string[] = [''];
+  while (stack.length) {
+    const rel = stack.pop()!;
+    let dir;
+    try {
+      dir = await opendir(path.join(root, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw err;
+    }
+    for await (const ent of dir) {
+      if (!ent.isDirectory()) continue;
+      const childRel = rel ? `${rel}/${ent.name}` : ent.name;
+      if (SKIP_DIRS.has(ent.name)) found.push(childRel);
+      else stack.push(childRel);
+    }
+  }
+  for (const rel of found) await rm(path.join(root, rel), { recursive: true, force: true });
+  return found.sort();
 }

@@ -68,6 +68,7 @@ export function fakeHeavyActivities(site: SiteConfig, holds: { compose?: Hold; p
     transferredFiles: 3,
     transferredBytes: 3000,
     durationMs: 1,
+    scratchRemoved: [] as string[],
   });
   const fakes: Partial<Activities> = {
     async prepareCompose({ plan }) {

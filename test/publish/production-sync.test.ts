@@ -52,6 +52,24 @@ describe('syncToProduction', () => {
     expect([st.uid, st.gid]).toEqual([10004, 10005]);
   });
 
+  it('removes the scratch dirs a killed attempt left in production once the sync has finished, and only then', async () => {
+    await writeFakeRepo(staging, 'x86_64/core-common', 'x86_64', packages('pkg', 0, 30, '1.0'), 'v1');
+    await syncToProduction({ source: staging, target: production, reportFile: report(), guard });
+    // A killed rsync's leftovers: a partial file of a package that has since left staging, and a delay-updates dir.
+    await writeTree(production, {
+      'x86_64/core-common/Packages/.rsync-partial/gone-1.0-1.x86_64.rpm': 'half a package',
+      'x86_64/core-common/repodata/.~tmp~/repomd.xml': '<repomd/>',
+    });
+    const published = await syncToProduction({ source: staging, target: production, reportFile: report(), guard, passes: [1, 2] });
+    expect(published.scratchRemoved).toEqual([]);
+    expect(await exists(path.join(production, 'x86_64/core-common/Packages/.rsync-partial/gone-1.0-1.x86_64.rpm'))).toBe(true);
+    const deleted = await syncToProduction({ source: staging, target: production, reportFile: report(), guard, passes: [3] });
+    expect(deleted.passes.map((p) => p.pass)).toEqual([3]);
+    expect(deleted.scratchRemoved).toEqual(['x86_64/core-common/Packages/.rsync-partial', 'x86_64/core-common/repodata/.~tmp~']);
+    expect(await treeDigest(production)).toEqual(await treeDigest(staging));
+    expect(await exists(path.join(production, 'x86_64/core-common/Packages/.rsync-partial'))).toBe(false);
+  });
+
   it('trips the deletion guard before any pass runs, leaving production unchanged', async () => {
     await writeFakeRepo(staging, 'x86_64/core-common', 'x86_64', packages('pkg', 0, 30, '1.0'), 'v1');
     await syncToProduction({ source: staging, target: production, reportFile: report(), guard });
