@@ -8,6 +8,11 @@ export interface TextSink {
   write(text: string): void;
   /** Writes out whatever is buffered. */
   flush(): void;
+  /**
+   * Appends the whole content of `file` (UTF-8 text). Optional: the parallel walk (walk.ts) falls back to
+   * reading it in chunks and calling write.
+   */
+  appendFile?(file: string): void;
 }
 
 /** Rows are joined as a JS string up to this many UTF-16 units before being encoded into the chunk. */
@@ -71,6 +76,20 @@ export class FdSink implements TextSink {
     }
     this.flushChunk();
   }
+
+  /** Copies `file` through the chunk buffer: bytes in, bytes out, no decoding (Node has no copy_file_range append). */
+  appendFile(file: string): void {
+    this.flush();
+    const fd = fs.openSync(file, 'r');
+    try {
+      for (let n; (n = fs.readSync(fd, this.buf, 0, this.buf.length, null)) > 0; ) {
+        writeAllSync(this.fd, this.buf.subarray(0, n));
+        this.bytesWritten += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }
 
 /** Collects everything in memory; for tests and small trees. */
@@ -80,6 +99,9 @@ export class StringSink implements TextSink {
     this.text += text;
   }
   flush(): void {}
+  appendFile(file: string): void {
+    this.text += fs.readFileSync(file, 'utf8');
+  }
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

@@ -7,27 +7,48 @@ import { StringSink } from '../../src/filelists/sink.js';
 import { generateFileLists, type GenerateFileListsOptions } from '../../src/filelists/walk.js';
 import { buildAwkwardTree, filesRows, findDot, tempDir } from './fixture.js';
 
-async function generate(root: string, extra: Partial<GenerateFileListsOptions> = {}) {
+async function generateWith(root: string, extra: Partial<GenerateFileListsOptions> = {}) {
   const timelist = new StringSink();
   const filelist = new StringSink();
   const warnings: string[] = [];
   const result = await generateFileLists({ root, timelist, filelist, onWarning: (m) => warnings.push(m), ...extra });
   return { result, timelist: timelist.text, filelist: filelist.text, warnings };
 }
+const generate = generateWith;
+
+/** Worker threads even on tiny trees: no size threshold, and units cut near the top. */
+const SPLIT = (units: number): Partial<GenerateFileListsOptions> => ({ threads: 2, parallelMinEntries: 0, parallelUnits: units });
+const ONE_THREAD: Partial<GenerateFileListsOptions> = { threads: 1 };
 
 describe.each([
-  ['absolute paths', false, true],
-  ['chdir and bare names', true, true],
-  ['absolute paths, fs.lstatSync', false, false],
-  ['chdir and bare names, fs.lstatSync', true, false],
-])('generateFileLists on a real tree, lstat by %s', (_how, chdir, rawLstat) => {
+  ['absolute paths', false, true, ONE_THREAD],
+  ['chdir and bare names', true, true, ONE_THREAD],
+  ['absolute paths, fs.lstatSync', false, false, ONE_THREAD],
+  ['chdir and bare names, fs.lstatSync', true, false, ONE_THREAD],
+  ['absolute paths, 2 threads, units at the top', false, true, SPLIT(2)],
+  ['absolute paths, 2 threads, only the root expanded', false, true, SPLIT(1)],
+  ['absolute paths, fs.lstatSync, 2 threads', false, false, SPLIT(4)],
+])('generateFileLists on a real tree, lstat by %s', (_how, chdir, rawLstat, threads) => {
   let root: string;
   let out: Awaited<ReturnType<typeof generate>>;
 
   beforeAll(async () => {
     root = tempDir();
     buildAwkwardTree(root);
-    out = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir, rawLstat });
+    out = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir, rawLstat, ...threads });
+  });
+
+  it('walks with worker threads exactly when asked to', () => {
+    if (threads.threads === 1) expect(out.result.units).toBe(0);
+    else expect(out.result.units).toBeGreaterThanOrEqual(2);
+  });
+
+  it('writes the same bytes as the single-threaded walk', async () => {
+    const single = await generate(root, { checksumNames: ['repomd.xml', 'README'], threads: 1 });
+    expect(out.timelist).toBe(single.timelist);
+    expect(out.filelist).toBe(single.filelist);
+    expect(out.warnings).toEqual(single.warnings);
+    expect({ ...out.result, units: 0 }).toEqual(single.result);
   });
   afterAll(() => {
     fs.chmodSync(path.join(root, 'secret'), 0o755);
@@ -134,7 +155,7 @@ describe.each([
   });
 
   it('produces the same bytes on a second run over an unchanged tree, whichever way it lstats', async () => {
-    const again = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir: !chdir, rawLstat: !rawLstat });
+    const again = await generate(root, { checksumNames: ['repomd.xml', 'README'], chdir: !chdir, rawLstat: !rawLstat, ...threads });
     expect(again.timelist).toBe(out.timelist);
     expect(again.filelist).toBe(out.filelist);
   });
@@ -167,7 +188,13 @@ describe.each([
   });
 });
 
-describe('generateFileLists skip and failure rules', () => {
+describe.each([
+  ['one thread', ONE_THREAD],
+  ['two threads', SPLIT(1)],
+  ['two threads, deeper units', SPLIT(3)],
+])('generateFileLists skip and failure rules, %s', (_how, threads) => {
+  const generate = (root: string, extra: Partial<GenerateFileListsOptions> = {}) => generateWith(root, { ...threads, ...extra });
+
   it('leaves top-level skip names out of both lists, but not the same names deeper down', async () => {
     const root = tempDir();
     try {
@@ -230,7 +257,7 @@ describe('generateFileLists skip and failure rules', () => {
       buildAwkwardTree(root);
       const both = await generate(root);
       const timelist = new StringSink();
-      const result = await generateFileLists({ root, timelist, onWarning: () => {} });
+      const result = await generateFileLists({ root, timelist, onWarning: () => {}, ...threads });
       expect(timelist.text).toBe(both.timelist);
       expect(result.filelistEntries).toBe(0);
     } finally {
@@ -246,7 +273,7 @@ describe('generateFileLists skip and failure rules', () => {
       const home = process.cwd();
       const seen: string[] = [];
       await generate(root, { chdir: true, progressEvery: 3, onProgress: () => seen.push(process.cwd()) });
-      expect(seen.length).toBeGreaterThan(5);
+      expect(seen.length).toBeGreaterThan(threads.threads === 1 ? 5 : 2);
       expect(new Set(seen)).toEqual(new Set([home]));
       expect(process.cwd()).toBe(home);
       fs.writeFileSync(path.join(root, 'x86_64', 'bad\tname'), '');
@@ -261,23 +288,41 @@ describe('generateFileLists skip and failure rules', () => {
   it('reports progress every progressEvery rows and once at the end', async () => {
     const root = tempDir();
     try {
-      for (let i = 0; i < 25; i++) fs.writeFileSync(path.join(root, `f${i}`), '');
+      // Flat for one thread (exact milestones); in subdirectories for two, so workers report it.
+      for (let i = 0; i < 25; i++) {
+        const dir = threads.threads === 1 ? root : path.join(root, `d${i % 5}`);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, `f${i}`), '');
+      }
       const seen: number[] = [];
-      await generate(root, { progressEvery: 10, onProgress: (n) => seen.push(n) });
-      expect(seen).toEqual([10, 20, 25]);
+      const out = await generate(root, { progressEvery: 10, onProgress: (n) => seen.push(n) });
+      if (threads.threads === 1) {
+        expect(seen).toEqual([10, 20, 25]);
+      } else {
+        expect(out.result.units).toBeGreaterThan(0);
+        expect(seen.at(-1)).toBe(30);
+        expect(seen.length).toBeGreaterThanOrEqual(3);
+        expect(seen).toEqual([...seen].sort((a, b) => a - b));
+        expect(seen.slice(0, -1).every((n) => n >= 10)).toBe(true);
+      }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
 
-  it('stops with the abort reason when its signal is aborted', async () => {
+  it('stops with the abort reason when its signal is aborted, leaving no scratch files', async () => {
     const root = tempDir();
+    const scratch = tempDir('filelists-scratch-');
     try {
-      for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(root, `f${i}`), '');
+      for (let i = 0; i < 30; i++) {
+        fs.mkdirSync(path.join(root, `d${i % 6}`, 'sub'), { recursive: true });
+        fs.writeFileSync(path.join(root, `d${i % 6}`, 'sub', `f${i}`), '');
+      }
       const controller = new AbortController();
       const seen: number[] = [];
       const err = await generate(root, {
         signal: controller.signal,
+        tempDir: scratch,
         onProgress: (n) => {
           seen.push(n);
           controller.abort(new Error('cancelled by test'));
@@ -285,14 +330,74 @@ describe('generateFileLists skip and failure rules', () => {
         progressEvery: 10,
       }).catch((e: unknown) => e);
       expect((err as Error).message).toBe('cancelled by test');
-      expect(seen).toEqual([10]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeGreaterThanOrEqual(10);
+      expect(seen[0]).toBeLessThan(48);
+      expect(fs.readdirSync(scratch)).toEqual([]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(scratch, { recursive: true, force: true });
     }
   });
 
   it('refuses a root that is not a directory, saying so', async () => {
     const err = await generate('/nonexistent/filelists-root').catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/\/nonexistent\/filelists-root: it is not a directory/);
+  });
+});
+
+describe('generateFileLists with worker threads', () => {
+  it('writes identical lists in both modes for a tree with many directories, and cleans its scratch directory', async () => {
+    const root = tempDir();
+    const scratch = tempDir('filelists-scratch-');
+    try {
+      // 3 releases × 4 arches × 12 letter directories, repodata with repomd.xml, a few warnings on the way.
+      for (const rel of ['9.4', '9.5', '9.6']) {
+        for (const arch of ['x86_64', 'aarch64', 'ppc64le', 's390x']) {
+          const os = path.join(root, rel, 'BaseOS', arch, 'os');
+          for (const letter of 'abcdefghijkl') {
+            fs.mkdirSync(path.join(os, 'Packages', letter), { recursive: true });
+            for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(os, 'Packages', letter, `${letter}pkg-${i}.rpm`), `${rel}${arch}${i}`);
+          }
+          fs.mkdirSync(path.join(os, 'repodata'));
+          fs.writeFileSync(path.join(os, 'repodata', 'repomd.xml'), `<repomd>${rel}/${arch}</repomd>\n`);
+          fs.symlinkSync('missing', path.join(os, 'dangling'));
+        }
+      }
+      const single = await generate(root, { threads: 1 });
+      expect(single.result.entries).toBe(786);
+      expect(single.warnings).toHaveLength(12);
+      for (const units of [1, 5, 40, 200, 10_000]) {
+        const split = await generate(root, { threads: 2, parallelMinEntries: 0, parallelUnits: units, tempDir: scratch });
+        expect(split.timelist, `${units} units`).toBe(single.timelist);
+        expect(split.filelist, `${units} units`).toBe(single.filelist);
+        expect(split.warnings, `${units} units`).toEqual(single.warnings);
+        expect(split.result.checksummed).toBe(12);
+        // Past the tree's ~200 directories the planner walks it all itself; fewer, and workers get units.
+        if (units <= 40) expect(split.result.units, `${units} units`).toBeGreaterThanOrEqual(Math.max(units, 3));
+        expect(fs.readdirSync(scratch)).toEqual([]);
+      }
+      // Default threshold: a tree this small stays single-threaded.
+      expect((await generate(root, { threads: 2 })).result.units).toBe(0);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with the first bad name in walk order when several units have one', async () => {
+    const root = tempDir();
+    try {
+      for (const d of ['a', 'b', 'c', 'd']) fs.mkdirSync(path.join(root, d, 'deep'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'b', 'deep', 'bad\tname'), '');
+      fs.writeFileSync(path.join(root, 'd', 'deep', 'bad\nname'), '');
+      for (const units of [1, 4, 8]) {
+        const err = await generate(root, { threads: 2, parallelMinEntries: 0, parallelUnits: units }).catch((e: unknown) => e);
+        expect(err, `${units} units`).toBeInstanceOf(BadFileNameError);
+        expect((err as BadFileNameError).path).toBe('./b/deep/bad\\tname');
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
