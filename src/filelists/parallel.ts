@@ -33,6 +33,12 @@ export interface ParallelWalkOptions {
   progressEvery: number;
   onProgress?: ((entries: number) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** Told when a worker died while walking a unit (which this thread then walks again); for tests and logs. */
+  onWorkerLost?: ((unit: number, why: string) => void) | undefined;
+  /** Whether this thread walks units too while workers start (default true). */
+  mainThreadWalks?: boolean | undefined;
+  /** Heap cap of each worker (MiB); the default keeps the process's memory flat however large the tree. */
+  workerHeapMb?: number | undefined;
 }
 
 export interface ParallelWalkResult {
@@ -211,6 +217,16 @@ function appendFile(sink: TextSink, file: string): void {
   }
 }
 
+/**
+ * V8 heap limits of a walker thread. Left alone, each worker's heap grows lazily with the rows it produced
+ * (≈45 MB more per worker from 100k to 1M entries); a cap makes V8 collect early. A unit whose directory
+ * listing does not fit kills the worker, and the unit is walked again by the main thread.
+ */
+const DEFAULT_WORKER_HEAP_MB = 48;
+function workerLimits(heapMb = DEFAULT_WORKER_HEAP_MB): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  return { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(2, Math.min(8, Math.floor(heapMb / 4))) };
+}
+
 interface Slot {
   worker: Worker;
   ready: boolean;
@@ -240,7 +256,7 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
       progressEvery: Math.min(o.progressEvery, 5000),
     };
     for (let i = 0; i < o.threads; i++) {
-      slots.push({ worker: new Worker(BOOTSTRAP, { eval: true, workerData: data }), ready: false, dead: false, unit: null });
+      slots.push({ worker: new Worker(BOOTSTRAP, { eval: true, workerData: data, resourceLimits: workerLimits(o.workerHeapMb) }), ready: false, dead: false, unit: null });
     }
 
     const totals: ParallelWalkResult = { entries: 0, filelistEntries: 0, warnings: 0, checksumPaths: [], units: 0 };
@@ -272,8 +288,14 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
       // goes out in unit order; finished units wait in their scratch files.
       const order = units.filter((u) => u.start !== null).sort((a, b) => depthOf(a) - depthOf(b) || a.index - b.index);
       let next = 0;
+      /** Units whose worker died while walking them (e.g. its heap cap was too small): walked again here. */
+      const orphans: Unit[] = [];
       /** The next unit to walk, or null when none is left before the first failure. */
       const take = (): Unit | null => {
+        while (orphans.length > 0) {
+          const u = orphans.shift()!;
+          if (u.index < limit) return u;
+        }
         while (next < order.length) {
           const u = order[next++]!;
           if (u.index < limit) return u;
@@ -383,7 +405,12 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
       // and the walker) takes a while, and if no worker starts at all this alone finishes the walk.
       let localBusy = false;
       const walkLocally = () => {
-        if (localBusy || settled || slots.filter((s) => s.ready && !s.dead).length >= o.threads) return;
+        const ready = slots.filter((s) => s.ready && !s.dead).length;
+        const alive = slots.filter((s) => !s.dead).length;
+        // Helping while workers start is optional (tests turn it off so that units surely reach workers);
+        // walking a dead worker's unit, or everything once no worker is left, is not.
+        const mayWalk = orphans.length > 0 || alive === 0 || (o.mainThreadWalks !== false && ready < o.threads);
+        if (localBusy || settled || !mayWalk) return;
         const u = take();
         if (u === null) return;
         localBusy = true;
@@ -404,15 +431,22 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
         );
       };
 
-      /** A worker died: fatal once it was walking (its unit is lost); before that, the others carry on. */
+      /**
+       * A worker died (failed to start, or ran out of its capped heap on a huge directory): the others carry
+       * on, and the unit it was walking goes back to the front of the queue, where this thread (no cap) takes
+       * it. Its scratch files are rewritten from the start.
+       */
       const lost = (slot: Slot, why: unknown) => {
         if (slot.dead) return;
         slot.dead = true;
-        if (slot.ready) {
-          reject(why instanceof Error ? why : new Error(`A file-list worker thread stopped: ${String(why)}`));
-        } else {
-          walkLocally();
+        const orphan = slot.unit;
+        slot.unit = null;
+        if (orphan !== null && orphan.state === 'running') {
+          orphan.state = 'queued';
+          orphans.push(orphan);
+          o.onWorkerLost?.(orphan.index, why instanceof Error ? why.message : String(why));
         }
+        walkLocally();
       };
 
       const onMessage = (slot: Slot, msg: WorkerMessage) => {

@@ -10,8 +10,11 @@ const port = parentPort!;
 const data = workerData as WalkWorkerData;
 const checksumNames = new Set(data.checksumNames);
 const post = (msg: WorkerMessage) => port.postMessage(msg);
+/** Fault injection for the tests: this thread dies as if out of memory when it is given unit N. */
+const crashOnUnit = process.env.SIGRELEASE_FILELIST_WORKER_CRASH_ON_UNIT;
 
 port.on('message', (job: UnitJob) => {
+  if (crashOnUnit !== undefined && String(job.unit) === crashOnUnit) process.exit(134);
   const fds: number[] = [];
   try {
     const tlFd = fs.openSync(job.tlFile, 'w');

@@ -64,6 +64,12 @@ export interface GenerateFileListsOptions {
   parallelUnits?: number;
   /** Parent of the parallel walk's private scratch directory (removed afterwards, also on failure). Default os.tmpdir(). */
   tempDir?: string;
+  /** Heap cap (MiB) of each worker thread; a unit that does not fit is walked again by this thread. Default 48. */
+  workerHeapMb?: number;
+  /** Whether this thread walks units too while the workers start. Default true; tests turn it off. */
+  mainThreadWalks?: boolean;
+  /** Called when a worker thread died while walking a unit (it is walked again here): tests and logs. */
+  onWorkerLost?: (unit: number, why: string) => void;
 }
 
 export interface GenerateFileListsResult {
@@ -128,6 +134,9 @@ export async function generateFileLists(opts: GenerateFileListsOptions): Promise
       progressEvery,
       onProgress: opts.onProgress,
       signal: opts.signal,
+      workerHeapMb: opts.workerHeapMb,
+      onWorkerLost: opts.onWorkerLost,
+      mainThreadWalks: opts.mainThreadWalks,
     });
   }
   if (walked === null) {

@@ -385,6 +385,38 @@ describe('generateFileLists with worker threads', () => {
     }
   });
 
+  it('walks again, on the main thread, a unit whose worker died while walking it, and writes the same lists', async () => {
+    const root = tempDir();
+    const previous = process.env.SIGRELEASE_FILELIST_WORKER_CRASH_ON_UNIT;
+    try {
+      for (const d of ['a', 'b', 'c', 'd']) {
+        fs.mkdirSync(path.join(root, d, 'deep'), { recursive: true });
+        for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(root, d, 'deep', `f${i}`), `${d}${i}`);
+      }
+      const single = await generate(root, { threads: 1 });
+      // Every worker dies on unit 1 (as one would when a huge directory exceeds its heap cap).
+      process.env.SIGRELEASE_FILELIST_WORKER_CRASH_ON_UNIT = '1';
+      const lost: Array<{ unit: number; why: string }> = [];
+      const split = await generate(root, {
+        threads: 2,
+        parallelMinEntries: 0,
+        parallelUnits: 4,
+        mainThreadWalks: false, // so that unit 1 surely goes to a worker first
+        onWorkerLost: (unit, why) => lost.push({ unit, why }),
+      });
+      expect(split.timelist).toBe(single.timelist);
+      expect(split.filelist).toBe(single.filelist);
+      expect({ ...split.result, units: 0 }).toEqual(single.result);
+      expect(split.result.units).toBe(4);
+      // Unit 1 killed the worker it went to; this thread walked it instead.
+      expect(lost).toEqual([{ unit: 1, why: 'exit code 134' }]);
+    } finally {
+      if (previous === undefined) delete process.env.SIGRELEASE_FILELIST_WORKER_CRASH_ON_UNIT;
+      else process.env.SIGRELEASE_FILELIST_WORKER_CRASH_ON_UNIT = previous;
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('fails with the first bad name in walk order when several units have one', async () => {
     const root = tempDir();
     try {
