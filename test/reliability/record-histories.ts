@@ -11,6 +11,8 @@
 //   histories/productionLock-after-grant.json      the production lock after one grant and release (still open)
 //   histories/sigRelease-awaiting-approval.json    a run waiting at the gate
 //   histories/index.json                           file → workflow ID and type (histories carry no workflow ID)
+// Before re-recording, move the current set to histories/archive/<short commit>/ (its index.json included) when
+// runs of that version could still be open somewhere: the replay test replays every archived set too.
 // Histories are in the JSON form of `temporal workflow show --output json` (historyToJSON).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -77,7 +79,11 @@ async function main() {
   const server = await startDevServer({ dbFile: path.join(work, 'temporal.db'), headless: true, logFile: path.join(work, 'server.log') });
   const tree = await buildYumrepofs(path.join(work, 'yum'), defaultCoreFixture());
   const yum = await startYumrepofs({ root: tree.root });
-  const site = parseSite(localSiteRaw(path.join(work, 'site'), { repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl }), 'recording site');
+  // A short metadata grace period, so the promoted run goes through the grace timer (the `patched()` path).
+  const site = parseSite(
+    localSiteRaw(path.join(work, 'site'), { repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { publish: { metadataGrace: '2s' } } }),
+    'recording site',
+  );
   for (const d of [site.composeRoot, site.stagingRoot, site.productionRoot]) fs.mkdirSync(d, { recursive: true });
   const catalogue = loadCatalogue();
   const taskQueue = 'sigrelease-record-histories';

@@ -28,6 +28,17 @@ const entry = (file: string) => {
   if (!e) throw new Error(`${file} is not in histories/index.json; run test/reliability/record-histories.ts`);
   return e;
 };
+/**
+ * Histories recorded by earlier versions (histories/archive/<commit>/, each with its own index.json): runs that
+ * were open when a later version shipped. They must keep replaying, through the `patched()` guards.
+ */
+const ARCHIVE = path.join(HISTORIES, 'archive');
+const archived = fs.existsSync(ARCHIVE)
+  ? fs.readdirSync(ARCHIVE).sort().map((dir) => {
+      const idx = JSON.parse(fs.readFileSync(path.join(ARCHIVE, dir, 'index.json'), 'utf8')) as HistoryIndex;
+      return { dir, index: idx, load: (file: string) => JSON.parse(fs.readFileSync(path.join(ARCHIVE, dir, file), 'utf8')) as unknown };
+    })
+  : [];
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 const bundle = async (workflowsPath: string): Promise<WorkflowBundle> => ({ code: (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code });
 
@@ -58,6 +69,23 @@ describe('recorded workflow histories', () => {
     expect(results.map((r) => ({ workflowId: r.workflowId, error: r.error ? `${r.error.name}: ${r.error.message}` : null }))).toEqual(
       index.histories.map((h) => ({ workflowId: h.workflowId, error: null })),
     );
+  });
+
+  it('recorded by earlier versions (open runs at an upgrade) replay against the current code too', async () => {
+    expect(archived.length).toBeGreaterThan(0);
+    for (const a of archived) {
+      const results: Array<{ workflowId: string; error?: Error }> = [];
+      for await (const r of Worker.runReplayHistories(
+        { workflowBundle: current, replayName: `reliability-archive-${a.dir}` },
+        a.index.histories.map((h) => ({ workflowId: h.workflowId, history: a.load(h.file) })),
+      )) {
+        results.push(r);
+      }
+      console.log(`[replay] ${results.length} histories recorded at ${a.index.commit} replayed`);
+      expect(results.map((r) => ({ workflowId: r.workflowId, error: r.error ? `${r.error.name}: ${r.error.message}` : null }))).toEqual(
+        a.index.histories.map((h) => ({ workflowId: h.workflowId, error: null })),
+      );
+    }
   });
 
   describe('a changed sigRelease', () => {
