@@ -1,4 +1,5 @@
 // File-system reads the publish activities need around rsync (not pure, but read-only).
+import type { Dirent } from 'node:fs';
 import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { repoKeyOf } from './itemize.js';
@@ -12,47 +13,10 @@ export interface TargetCount {
 const SKIP_DIRS = new Set([PARTIAL_DIR, DELAY_UPDATES_DEFAULT_DIR]);
 
 /**
- * Counts the non-directory entries under `root` (files, symlinks, …), overall and per repo key (`repoKeyOf`),
- * skipping rsync's scratch dirs. A missing root counts as empty.
+ * Every entry below `root` with its path relative to it, depth first. rsync's scratch dirs are yielded but not
+ * entered. Folders that vanish (or turn into files) while we walk, and a missing root, are passed over.
  */
-export async function countTargetFiles(root: string): Promise<TargetCount> {
-  const byRepo = new Map<string, number>();
-  let total = 0;
-  const stack: string[] = [''];
-  while (stack.length) {
-    const rel = stack.pop()!;
-    let dir;
-    try {
-      dir = await opendir(path.join(root, rel));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || (code === 'ENOTDIR' && rel === '')) {
-        if (rel === '') return { total: 0, byRepo };
-        continue; // vanished while we walked
-      }
-      throw err;
-    }
-    for await (const ent of dir) {
-      const childRel = rel ? `${rel}/${ent.name}` : ent.name;
-      if (ent.isDirectory()) {
-        if (!SKIP_DIRS.has(ent.name)) stack.push(childRel);
-      } else {
-        total++;
-        const key = repoKeyOf(childRel, false);
-        byRepo.set(key, (byRepo.get(key) ?? 0) + 1);
-      }
-    }
-  }
-  return { total, byRepo };
-}
-
-/**
- * Removes rsync's scratch dirs (`.rsync-partial/`, `.~tmp~/`) anywhere under `root` and returns their paths
- * relative to it. Run only after a sync finished: what is left in them then is stale (a partial file whose
- * source vanished, say), and a mirror syncing the tree would otherwise fetch it. A missing root has none.
- */
-export async function removeScratchDirs(root: string): Promise<string[]> {
-  const found: string[] = [];
+async function* entriesBelow(root: string): AsyncGenerator<{ rel: string; ent: Dirent }> {
   const stack: string[] = [''];
   while (stack.length) {
     const rel = stack.pop()!;
@@ -65,12 +29,37 @@ export async function removeScratchDirs(root: string): Promise<string[]> {
       throw err;
     }
     for await (const ent of dir) {
-      if (!ent.isDirectory()) continue;
       const childRel = rel ? `${rel}/${ent.name}` : ent.name;
-      if (SKIP_DIRS.has(ent.name)) found.push(childRel);
-      else stack.push(childRel);
+      yield { rel: childRel, ent };
+      if (ent.isDirectory() && !SKIP_DIRS.has(ent.name)) stack.push(childRel);
     }
   }
+}
+
+/**
+ * Counts the non-directory entries under `root` (files, symlinks, …), overall and per repo key (`repoKeyOf`),
+ * skipping rsync's scratch dirs. A missing root counts as empty.
+ */
+export async function countTargetFiles(root: string): Promise<TargetCount> {
+  const byRepo = new Map<string, number>();
+  let total = 0;
+  for await (const { rel, ent } of entriesBelow(root)) {
+    if (ent.isDirectory()) continue;
+    total++;
+    const key = repoKeyOf(rel, false);
+    byRepo.set(key, (byRepo.get(key) ?? 0) + 1);
+  }
+  return { total, byRepo };
+}
+
+/**
+ * Removes rsync's scratch dirs (`.rsync-partial/`, `.~tmp~/`) anywhere under `root` and returns their paths
+ * relative to it. Run only after a sync finished: what is left in them then is stale (a partial file whose
+ * source vanished, say), and a mirror syncing the tree would otherwise fetch it. A missing root has none.
+ */
+export async function removeScratchDirs(root: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const { rel, ent } of entriesBelow(root)) if (ent.isDirectory() && SKIP_DIRS.has(ent.name)) found.push(rel);
   for (const rel of found) await rm(path.join(root, rel), { recursive: true, force: true });
   return found.sort();
 }
