@@ -3,7 +3,7 @@
 // list, names with TAB/newline/invalid UTF-8 fail the run, and output files are replaced atomically.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_CHECKSUM_ALGORITHMS, SHA1_ONLY } from '../filelists/format.js';
 import { FdSink } from '../filelists/sink.js';
 import { generateFileLists } from '../filelists/walk.js';
@@ -25,6 +25,8 @@ export interface FilelistCommandOptions {
   skipFile?: string[];
   /** Write only the `[Checksums SHA1]` section (upstream quick-fedora-mirror). */
   sha1Only?: boolean;
+  /** Threads walking a large tree (default min(2, CPUs)); 1 keeps the walk on one core. */
+  threads?: number;
 }
 
 export interface FilelistCommandIo {
@@ -80,6 +82,7 @@ export async function runFilelistCommand(opts: FilelistCommandOptions, io: Filel
       checksumAlgorithms: opts.sha1Only ? SHA1_ONLY : DEFAULT_CHECKSUM_ALGORITHMS,
       onWarning: io.warn,
       chdir: io.chdir ?? true,
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     });
     for (const out of outputs) {
       fs.closeSync(out.fd);
@@ -97,6 +100,12 @@ export async function runFilelistCommand(opts: FilelistCommandOptions, io: Filel
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+function threadCount(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError(`--threads must be a whole number from 1 to 64, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export function registerFilelistCommand(program: Command): void {
   program
     .command('filelist')
@@ -112,6 +121,7 @@ export function registerFilelistCommand(program: Command): void {
     .option('-s, --skip', 'skip the output files (basenames of --timelist/--filelist) at the top level')
     .option('-S, --skip-file <NAME>', 'skip this name at the top level (repeatable)', collect, [])
     .option('--sha1-only', 'write only the SHA1 checksum section instead of SHA1, MD5, SHA256 and SHA512')
+    .option('--threads <N>', 'threads walking a large tree (default 2 on a multi-core host; 1 keeps it on one core)', threadCount)
     .action(async (opts: FilelistCommandOptions) => {
       try {
         await runFilelistCommand(opts);

@@ -68,6 +68,29 @@ describe('sigrelease filelist', () => {
     expect(fs.readFileSync(filelist, 'utf8')).toBe('.\n./.~tmp~\n./.~tmp~/partial\n./README\n./dangling\n./latest\n./noread\n');
   });
 
+  it('takes --threads N (1 to 64) and writes the same lists whatever N, refusing anything else before walking', async () => {
+    const lists: string[] = [];
+    for (const n of ['1', '2']) {
+      const program = new Command().exitOverride();
+      registerFilelistCommand(program);
+      const timelist = path.join(outDir, `tl-${n}`);
+      await program.parseAsync(['filelist', '-d', root, '-t', timelist, '-c', '--threads', n], { from: 'user' });
+      lists.push(fs.readFileSync(timelist, 'utf8'));
+    }
+    expect(filesRows(lists[0]!)).toHaveLength(12);
+    expect(lists[1]).toBe(lists[0]);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    for (const bad of ['0', 'two', '65', '1.5']) {
+      const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+      registerFilelistCommand(program);
+      const timelist = path.join(outDir, `tl-bad`);
+      await expect(program.parseAsync(['filelist', '-d', root, '-t', timelist, '--threads', bad], { from: 'user' })).rejects.toThrow(
+        `--threads must be a whole number from 1 to 64, got "${bad}"`,
+      );
+      expect(fs.existsSync(timelist)).toBe(false);
+    }
+  });
+
   it('fails with exit status 1 and a message naming the bad path, leaving the previous output in place', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const timelist = path.join(outDir, 'tl');
