@@ -290,12 +290,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     // --- production, one SIG at a time per release and production tree
     setStage('waiting-for-production-lock');
     const lockId = lockWorkflowId(r.roots.productionRoot);
-    lockToRelease = lockId;
-    // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
-    await CancellationScope.nonCancellable(() =>
-      acts.quick.requestProductionLock({ lockWorkflowId: lockId, release: r.plan.release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
-    );
-    await condition(() => lockGranted);
+    await acquireLock(lockId, r.plan.release);
     // Once promotion starts it finishes: a cancel now would only leave production behind staging.
     await CancellationScope.nonCancellable(async () => {
       try {
@@ -314,9 +309,14 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
           // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
           // so a client that read the previous repomd.xml a moment ago still finds every file it names.
           const published = await acts.long.syncToProduction({ ...sync, passes: [1, 2] });
+          // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
+          await releaseLock();
           const until = new Date(Date.now() + graceMs).toISOString();
           setCurrentDetails(`**${title}**: new metadata is live in production; superseded files are removed at ${until} (publish.metadataGrace ${r.metadataGrace})`);
           await sleep(graceMs);
+          setStage('waiting-for-production-lock');
+          await acquireLock(lockId, r.plan.release);
+          setStage('promoting');
           const deleted = await acts.long.syncToProduction({ ...sync, passes: [3] });
           result.production = joinProductionSyncs(published, deleted);
         } else {
@@ -371,6 +371,17 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       result.remindersSent = status.remindersSent;
       notify('reminder', `**${title}**: still waiting for approval (reminder ${status.remindersSent}); expires ${status.approvalDeadline}.\n${howToDecide(status.release, status.sig)}`);
     }
+  }
+
+  /** Asks the production lock for a turn and waits for it; `releaseLock` gives it back. */
+  async function acquireLock(lockId: string, release: string) {
+    lockGranted = false;
+    lockToRelease = lockId;
+    // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
+    await CancellationScope.nonCancellable(() =>
+      acts.quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
+    );
+    await condition(() => lockGranted);
   }
 
   async function releaseLock() {

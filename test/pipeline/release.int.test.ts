@@ -9,7 +9,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { releaseWorkflowId, startRelease } from '../../src/client.js';
 import { temporalCliPath } from '../../src/devserver.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../../src/paths.js';
-import { statusQuery } from '../../workflows/messages.js';
+import { lockStatusQuery, statusQuery } from '../../workflows/messages.js';
+import { lockWorkflowId } from '../../workflows/productionLock.js';
 import { buildYumrepofs, defaultCoreFixture, startYumrepofs, type YumrepofsServer } from '../fixtures/yumrepofs.js';
 import { failureChain, serverAddress, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
@@ -108,11 +109,11 @@ describe('a SIG release, end to end', () => {
     });
   });
 
-  it('keeps what left staging in production for the metadata grace period, on a durable timer, then deletes it', async () => {
+  it('keeps what left staging in production for the metadata grace period, on a durable timer without the lock, then deletes it', async () => {
     const { site } = testSite({
       repoBaseUrl: yum.baseUrl,
       gitBaseUrl: yum.gitBaseUrl,
-      overrides: { publish: { metadataGrace: '8s', maxDeleteShare: 1 } },
+      overrides: { publish: { metadataGrace: '10s', maxDeleteShare: 1 } },
     });
     // What an earlier release left in production: a superseded metadata blob and a package that left upstream.
     const repo = path.join(productionSigDir(site, '9', 'core'), 'x86_64', 'core-common');
@@ -133,7 +134,11 @@ describe('a SIG release, end to end', () => {
       await waitFor('the new repomd.xml in production', async () => (fs.existsSync(repomd) ? true : undefined), 120_000, 100);
       expect(fs.existsSync(staleBlob)).toBe(true);
       expect(fs.existsSync(stalePackage)).toBe(true);
-      expect((await handle.query(statusQuery)).stage).toBe('promoting');
+      // The production lock is free while we wait: other SIGs may promote meanwhile.
+      const lock = client.workflow.getHandle(lockWorkflowId(site.productionRoot));
+      await waitFor('the production lock to be given back during the grace period', async () => ((await lock.query(lockStatusQuery)).holder === null ? true : undefined), 8_000, 100);
+      expect(fs.existsSync(staleBlob)).toBe(true);
+      expect(fs.existsSync(stalePackage)).toBe(true);
 
       const result = await handle.result();
       expect(result.outcome).toBe('promoted');
@@ -144,7 +149,7 @@ describe('a SIG release, end to end', () => {
       // The wait is a Temporal timer in the run's history, not a sleep inside an activity.
       const history = await handle.fetchHistory();
       const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout?.seconds ?? 0));
-      expect(timers).toContain(8);
+      expect(timers).toContain(10);
     });
   });
 
