@@ -97,6 +97,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     decision: null,
     remindersSent: 0,
     approvalDeadline: null,
+    deletionsAt: null,
     error: null,
     warnings: [],
   };
@@ -312,8 +313,10 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
           // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
           await releaseLock();
           const until = new Date(Date.now() + graceMs).toISOString();
+          status.deletionsAt = until;
           setCurrentDetails(`**${title}**: new metadata is live in production; superseded files are removed at ${until} (publish.metadataGrace ${r.metadataGrace})`);
           await sleep(graceMs);
+          status.deletionsAt = null;
           setStage('waiting-for-production-lock');
           await acquireLock(lockId, r.plan.release);
           setStage('promoting');

@@ -22,6 +22,7 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
     out.push(`waiting for approval until ${st.approvalDeadline} (${st.remindersSent} reminders sent)`);
     out.push(`  sigrelease approve ${st.release} ${st.sig} --comment "..."   |   sigrelease reject ${st.release} ${st.sig} --comment "..."`);
   }
+  if (st.deletionsAt) out.push(`new metadata is live in production; what left staging stays there until ${st.deletionsAt} (publish.metadataGrace)`);
   if (st.decision) out.push(`${st.decision.approved ? 'approved' : 'rejected'} by ${st.decision.by} at ${st.decision.at} via ${st.decision.via}${st.decision.comment ? `: ${st.decision.comment}` : ''}`);
   if (st.error) out.push(`error: ${st.error}`);
   for (const w of st.warnings) out.push(`warning: ${w}`);

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { releaseWorkflowId, startRelease } from '../../src/client.js';
+import { formatStatus } from '../../src/cli/format.js';
 import { temporalCliPath } from '../../src/devserver.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../../src/paths.js';
 import { lockStatusQuery, statusQuery } from '../../workflows/messages.js';
@@ -137,6 +138,9 @@ describe('a SIG release, end to end', () => {
       // The production lock is free while we wait: other SIGs may promote meanwhile.
       const lock = client.workflow.getHandle(lockWorkflowId(site.productionRoot));
       await waitFor('the production lock to be given back during the grace period', async () => ((await lock.query(lockStatusQuery)).holder === null ? true : undefined), 8_000, 100);
+      // `sigrelease status` says when the deletions come.
+      const deletionsAt = await waitFor('the status to show when deletions happen', async () => (await handle.query(statusQuery)).deletionsAt ?? undefined, 5_000, 100);
+      expect(formatStatus(await handle.query(statusQuery))).toContain(`what left staging stays there until ${deletionsAt}`);
       expect(fs.existsSync(staleBlob)).toBe(true);
       expect(fs.existsSync(stalePackage)).toBe(true);
 
