@@ -310,16 +310,19 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
           // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
           // so a client that read the previous repomd.xml a moment ago still finds every file it names.
           const published = await acts.long.syncToProduction({ ...sync, passes: [1, 2] });
-          // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
-          await releaseLock();
-          const until = new Date(Date.now() + graceMs).toISOString();
-          status.deletionsAt = until;
-          setCurrentDetails(`**${title}**: new metadata is live in production; superseded files are removed at ${until} (publish.metadataGrace ${r.metadataGrace})`);
-          await sleep(graceMs);
-          status.deletionsAt = null;
-          setStage('waiting-for-production-lock');
-          await acquireLock(lockId, r.plan.release);
-          setStage('promoting');
+          // Nothing superseded (a first release, additions only): no client can miss anything, so no wait.
+          if (published.preview.deleteEntries > 0) {
+            // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
+            await releaseLock();
+            const until = new Date(Date.now() + graceMs).toISOString();
+            status.deletionsAt = until;
+            setCurrentDetails(`**${title}**: new metadata is live in production; superseded files are removed at ${until} (publish.metadataGrace ${r.metadataGrace})`);
+            await sleep(graceMs);
+            status.deletionsAt = null;
+            setStage('waiting-for-production-lock');
+            await acquireLock(lockId, r.plan.release);
+            setStage('promoting');
+          }
           const deleted = await acts.long.syncToProduction({ ...sync, passes: [3] });
           result.production = joinProductionSyncs(published, deleted);
         } else {

@@ -42,7 +42,8 @@ async function untilGate(handle: { query: (q: typeof statusQuery) => Promise<{ s
 
 describe('a SIG release, end to end', () => {
   it('composes, stages, waits at the gate, and promotes only after an approve signal sent with the temporal CLI', async () => {
-    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl });
+    // An hour of metadata grace: a first release supersedes nothing, so it must not wait at all.
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { publish: { metadataGrace: '1h' } } });
     await withWorkers({ site }, async ({ client, taskQueue }) => {
       const workflowId = `${releaseWorkflowId('core', '9')}-${uniqueQueue('e2e')}`;
       const handle = await startRelease(client, site, testCatalogue(), request, { taskQueue, workflowId });
@@ -83,6 +84,9 @@ describe('a SIG release, end to end', () => {
       const result = await handle.result();
       expect(result.outcome).toBe('promoted');
       expect(result.decision).toMatchObject({ approved: true, by: 'tester', via: 'signal' });
+      expect(result.production?.passes.map((p) => p.pass)).toEqual([1, 2, 3]);
+      const timers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes?.startToFireTimeout?.seconds?.toString() === '3600');
+      expect(timers).toEqual([]);
 
       // Production equals staging, and the sig-level fullfilelist lists what is there.
       expect(treeDigest(productionSigDir(site, '9', 'core'))).toEqual(treeDigest(stagingSigDir(site, '9', 'core')));
