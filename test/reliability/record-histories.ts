@@ -27,6 +27,7 @@ import { startRelease } from '../../src/client.js';
 import { loadCatalogue, parseSite } from '../../src/config/load.js';
 import { localSiteRaw } from '../../src/config/local.js';
 import { startDevServer } from '../../src/devserver.js';
+import { productionSigDir } from '../../src/paths.js';
 import { createWorkers } from '../../src/worker.js';
 import { approveUpdate, statusQuery, type ReleaseStatus } from '../../workflows/messages.js';
 import { lockWorkflowId } from '../../workflows/productionLock.js';
@@ -85,6 +86,11 @@ async function main() {
     'recording site',
   );
   for (const d of [site.composeRoot, site.stagingRoot, site.productionRoot]) fs.mkdirSync(d, { recursive: true });
+  // A package an earlier release left in production: the promoted run has something to delete, so it waits out
+  // the grace period on its timer (and its approval must allow the deletion the guard flags).
+  const stale = path.join(productionSigDir(site, '9', 'core'), 'x86_64', 'core-common', 'Packages', 'z', 'zulu-core-common-0.9-1.el9.x86_64.rpm');
+  fs.mkdirSync(path.dirname(stale), { recursive: true });
+  fs.writeFileSync(stale, 'from an earlier release\n');
   const catalogue = loadCatalogue();
   const taskQueue = 'sigrelease-record-histories';
   const { workers, close } = await createWorkers({ address: server.address, namespace: server.namespace, site, catalogue, queues: ['control', 'host'], taskQueue });
@@ -106,9 +112,10 @@ async function main() {
     const promotedId = 'sigrelease-core-9-history-promoted';
     const promoted = await startRelease(client, site, catalogue, request, { taskQueue, workflowId: promotedId, runtime: runtime('1h') });
     const atGate = await stage(client, promotedId, (s) => s.stage === 'awaiting-approval', 'the first run to reach the gate');
-    await promoted.executeUpdate(approveUpdate, { args: [{ by: 'recorder', comment: 'recorded history' }] });
+    await promoted.executeUpdate(approveUpdate, { args: [{ by: 'recorder', comment: 'recorded history', allowLargeDeletion: true }] });
     const result = await promoted.result();
     if (result.outcome !== 'promoted') throw new Error(`expected a promoted run, got ${result.outcome}`);
+    if (fs.existsSync(stale)) throw new Error('the promoted run did not delete what left staging');
     await save('sigRelease-promoted.json', promotedId, 'sigRelease', 'a release approved by update and promoted, file lists published');
     await save('composeSig-completed.json', atGate.composeWorkflowId!, 'composeSig', 'the compose child of sigRelease-promoted');
     await save('productionLock-after-grant.json', lockWorkflowId(site.productionRoot), 'productionLock', 'the production lock after granting and getting back one lock (still open)');
