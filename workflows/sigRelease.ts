@@ -1,5 +1,6 @@
 // The release pipeline of one SIG and release, top to bottom:
 //   validate → compose (child) → staging sync → approval gate → production lock → production sync
+//   (content and repomd.xml; lock given back for the metadata grace timer; lock again; deletions)
 //   → hardlink → mirror file lists.
 // Deterministic code only: every side effect is an activity, every clock is Temporal's.
 import {
