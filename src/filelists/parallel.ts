@@ -37,6 +37,11 @@ export interface ParallelWalkOptions {
   onWorkerLost?: ((unit: number, why: string) => void) | undefined;
   /** Whether this thread walks units too while workers start (default true). */
   mainThreadWalks?: boolean | undefined;
+  /**
+   * Bytes that finished units may hold in scratch files while they wait for an earlier unit (the scratch dir
+   * may be a tmpfs, i.e. memory). Past it, only the unit the output waits for is started. Default 256 MiB.
+   */
+  scratchLimitBytes?: number | undefined;
   /** Heap cap of each worker (MiB); the default keeps the process's memory flat however large the tree. */
   workerHeapMb?: number | undefined;
 }
@@ -102,6 +107,8 @@ interface Unit {
   result: UnitResult | null;
   /** Rows already counted for progress. */
   reported: number;
+  /** Size of its scratch files once walked: counted against the scratch budget until written out. */
+  bytes: number;
   tlFile: string;
   flFile: string | null;
 }
@@ -132,7 +139,7 @@ class SegmentSink implements TextSink {
 const depthOf = (u: Unit) => u.start!.rel.split('/').length;
 
 function newUnit(start: StartFrame | null): Unit {
-  return { index: -1, start, expansion: null, state: 'queued', error: null, result: null, reported: 0, tlFile: '', flFile: null };
+  return { index: -1, start, expansion: null, state: 'queued', error: null, result: null, reported: 0, bytes: 0, tlFile: '', flFile: null };
 }
 
 /** Segments of one list in output order, expansions opened up: strings and the units workers walk. */
@@ -223,6 +230,13 @@ function appendFile(sink: TextSink, file: string): void {
  * listing does not fit kills the worker, and the unit is walked again by the main thread.
  */
 const DEFAULT_WORKER_HEAP_MB = 48;
+/**
+ * Scratch bytes that walked-but-waiting units may hold (see ParallelWalkOptions.scratchLimitBytes). Units are
+ * uneven (one can hold a fifth of the tree), and a tight budget leaves a thread idle behind a big unit: on the
+ * 1M-entry bench tree the peak is ~80 MB, and a 16 or 64 MiB budget cost most of the second thread's gain.
+ * 256 MiB leaves trees of that size alone and bounds what a far larger tree can put on a tmpfs /tmp.
+ */
+const DEFAULT_SCRATCH_LIMIT = 256 * 2 ** 20;
 function workerLimits(heapMb = DEFAULT_WORKER_HEAP_MB): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   return { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(2, Math.min(8, Math.floor(heapMb / 4))) };
 }
@@ -290,15 +304,25 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
       let next = 0;
       /** Units whose worker died while walking them (e.g. its heap cap was too small): walked again here. */
       const orphans: Unit[] = [];
-      /** The next unit to walk, or null when none is left before the first failure. */
+      /** Bytes of walked units waiting in scratch files for an earlier unit. */
+      let waiting = 0;
+      const scratchLimit = o.scratchLimitBytes ?? DEFAULT_SCRATCH_LIMIT;
+      /** The first unit in output order not written out yet: what the output waits for. */
+      let head: Unit | null = null;
+      /**
+       * The next unit to walk, or null when none is left before the first failure, or when finished units
+       * already fill the scratch budget and the unit the output waits for is taken.
+       */
       const take = (): Unit | null => {
         while (orphans.length > 0) {
           const u = orphans.shift()!;
           if (u.index < limit) return u;
         }
+        if (waiting >= scratchLimit) return head !== null && head.state === 'queued' && head.index < limit ? head : null;
         while (next < order.length) {
           const u = order[next++]!;
-          if (u.index < limit) return u;
+          // The head may have been taken out of turn while the budget was full.
+          if (u.state === 'queued' && u.index < limit) return u;
         }
         return null;
       };
@@ -327,6 +351,7 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
         (u) => {
           appendFile(o.tl, u.tlFile);
           fs.rmSync(u.tlFile, { force: true });
+          waiting -= u.bytes;
         },
       );
       const flCursor =
@@ -354,7 +379,7 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
           begun = true;
           o.begin();
         }
-        tlCursor.advance();
+        head = tlCursor.advance();
         flCursor?.advance();
         const blocked = warnCursor.advance();
         if (blocked === null) {
@@ -374,8 +399,14 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
       const finished = (u: Unit, result: UnitResult) => {
         u.result = result;
         u.state = 'done';
+        u.bytes = fs.statSync(u.tlFile).size + (u.flFile === null ? 0 : fs.statSync(u.flFile).size);
+        waiting += u.bytes;
         counted(u, result.entries);
-        if (!settled) pump(); // onProgress may have aborted
+        if (settled) return; // onProgress may have aborted
+        pump();
+        // Writing out may have freed scratch budget: idle threads can take units again.
+        for (const s of slots) if (s.ready && !s.dead && s.unit === null) dispatch(s);
+        walkLocally();
       };
       const failed = (u: Unit, err: unknown) => {
         u.state = 'failed';

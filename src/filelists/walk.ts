@@ -64,6 +64,8 @@ export interface GenerateFileListsOptions {
   parallelUnits?: number;
   /** Parent of the parallel walk's private scratch directory (removed afterwards, also on failure). Default os.tmpdir(). */
   tempDir?: string;
+  /** Scratch bytes walked units may hold while they wait for an earlier one (tmpfs is memory). Default 256 MiB. */
+  scratchLimitBytes?: number;
   /** Heap cap (MiB) of each worker thread; a unit that does not fit is walked again by this thread. Default 48. */
   workerHeapMb?: number;
   /** Whether this thread walks units too while the workers start. Default true; tests turn it off. */
@@ -137,6 +139,7 @@ export async function generateFileLists(opts: GenerateFileListsOptions): Promise
       workerHeapMb: opts.workerHeapMb,
       onWorkerLost: opts.onWorkerLost,
       mainThreadWalks: opts.mainThreadWalks,
+      scratchLimitBytes: opts.scratchLimitBytes,
     });
   }
   if (walked === null) {

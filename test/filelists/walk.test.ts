@@ -367,8 +367,9 @@ describe('generateFileLists with worker threads', () => {
       const single = await generate(root, { threads: 1 });
       expect(single.result.entries).toBe(786);
       expect(single.warnings).toHaveLength(12);
-      for (const units of [1, 5, 40, 200, 10_000]) {
-        const split = await generate(root, { threads: 2, parallelMinEntries: 0, parallelUnits: units, tempDir: scratch });
+      for (const [units, scratchLimitBytes] of [[1], [5], [40], [40, 1], [40, 2_000], [200], [10_000]] as Array<[number, number?]>) {
+        // A scratch budget of 1 byte: only the unit the output waits for may start once one has finished.
+        const split = await generate(root, { threads: 2, parallelMinEntries: 0, parallelUnits: units, tempDir: scratch, ...(scratchLimitBytes ? { scratchLimitBytes } : {}) });
         expect(split.timelist, `${units} units`).toBe(single.timelist);
         expect(split.filelist, `${units} units`).toBe(single.filelist);
         expect(split.warnings, `${units} units`).toEqual(single.warnings);
