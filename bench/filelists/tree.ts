@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../../test/helpers/random.js';
 
 const RELEASES = ['9.4', '9.5', '9.6'] as const;
 const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
@@ -24,17 +25,6 @@ const GiB = 1024 * MiB;
 const YEAR_S = 365 * 24 * 3600;
 const BASE_TIME_S = Date.UTC(2024, 0, 1) / 1000;
 
-/** Small seeded PRNG (mulberry32): same seed, same tree. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Log-normal around 150 KiB, clamped to 2 KiB–400 MiB. */
 function packageSize(rand: () => number): number {
@@ -119,7 +109,7 @@ function writeIsos(releaseDir: string, release: string): void {
  */
 export function buildMirrorTree(root: string, packages: number, seed = 42): void {
   fs.mkdirSync(root, { recursive: false });
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const trees = repoTrees();
   const perRelease = Math.round(packages / RELEASES.length);
   // For each tree and package slot: the release index whose file this slot currently is (hard-link source).
