@@ -528,6 +528,22 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
   }
 }
 
+/** A unit's pair of scratch files, opened for writing (a re-walked unit starts them over); `close` always. */
+export function openUnitSinks(tlFile: string, flFile: string | null): { tl: FdSink; fl: FdSink | null; close: () => void } {
+  const fds: number[] = [];
+  const close = () => {
+    for (const fd of fds.splice(0)) fs.closeSync(fd);
+  };
+  try {
+    fds.push(fs.openSync(tlFile, 'w'));
+    if (flFile !== null) fds.push(fs.openSync(flFile, 'w'));
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { tl: new FdSink(fds[0]!), fl: flFile === null ? null : new FdSink(fds[1]!), close };
+}
+
 /** Names handled between two yields when this thread walks a unit: it must keep serving the workers. */
 const LOCAL_SLICE = 2048;
 
@@ -538,14 +554,8 @@ async function walkUnitInSlices(
   stop: () => boolean,
   progress: (entries: number) => void,
 ): Promise<UnitResult | null> {
-  const fds: number[] = [];
+  const { tl, fl, close } = openUnitSinks(u.tlFile, u.flFile);
   try {
-    const tlFd = fs.openSync(u.tlFile, 'w');
-    fds.push(tlFd);
-    const flFd = u.flFile === null ? null : fs.openSync(u.flFile, 'w');
-    if (flFd !== null) fds.push(flFd);
-    const tl = new FdSink(tlFd);
-    const fl = flFd === null ? null : new FdSink(flFd);
     const { walker, warnings } = unitWalker(tl, fl, {
       root: o.root,
       start: u.start!,
@@ -563,7 +573,7 @@ async function walkUnitInSlices(
     fl?.flush();
     return { entries: walker.entries, filelistEntries: walker.filelistEntries, warnings, checksumPaths: walker.checksumPaths };
   } finally {
-    for (const fd of fds) fs.closeSync(fd);
+    close();
   }
 }
 

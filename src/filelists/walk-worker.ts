@@ -1,9 +1,7 @@
 // Worker thread of the parallel walk (parallel.ts): walks the work units it is sent, one at a time, each
 // into its own pair of scratch files, and reports counts, warnings, checksum paths or the error back.
-import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { serializeError, type UnitJob, type WalkWorkerData, type WorkerMessage } from './parallel.js';
-import { FdSink } from './sink.js';
+import { openUnitSinks, serializeError, type UnitJob, type WalkWorkerData, type WorkerMessage } from './parallel.js';
 import { walkUnit } from './walker.js';
 
 const port = parentPort!;
@@ -15,13 +13,11 @@ const crashOnUnit = process.env.SIGRELEASE_FILELIST_WORKER_CRASH_ON_UNIT;
 
 port.on('message', (job: UnitJob) => {
   if (crashOnUnit !== undefined && String(job.unit) === crashOnUnit) process.exit(134);
-  const fds: number[] = [];
+  let close = () => {};
   try {
-    const tlFd = fs.openSync(job.tlFile, 'w');
-    fds.push(tlFd);
-    const flFd = job.flFile === null ? null : fs.openSync(job.flFile, 'w');
-    if (flFd !== null) fds.push(flFd);
-    const result = walkUnit(new FdSink(tlFd), flFd === null ? null : new FdSink(flFd), {
+    const sinks = openUnitSinks(job.tlFile, job.flFile);
+    close = sinks.close;
+    const result = walkUnit(sinks.tl, sinks.fl, {
       root: data.root,
       start: job.start,
       checksumNames,
@@ -33,7 +29,7 @@ port.on('message', (job: UnitJob) => {
   } catch (err) {
     post({ type: 'failed', unit: job.unit, error: serializeError(err) });
   } finally {
-    for (const fd of fds) fs.closeSync(fd);
+    close();
   }
 });
 post({ type: 'ready' });
