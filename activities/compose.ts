@@ -10,7 +10,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { composeDir as datedComposeDir, composeLayout, latestLink, type ComposeLayout, type Roots } from '../src/paths.js';
 import { renderDnfConfig, lookasideSection, renderLocalRepoConfig, type DnfIsolation } from '../src/compose/dnfConfig.js';
 import { copyFileAtomic, FetchError, fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
-import { buildComposeManifest, describeComposePlan, type ComposeManifestInput, type DryRunReport } from '../src/compose/report.js';
+import { buildComposeManifest, type ComposeManifestInput, type DryRunReport } from '../src/compose/report.js';
 import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputParser, type OutputStream } from '../src/compose/reposyncOutput.js';
 import { parseRepoclosureOutput } from '../src/compose/repoclosure.js';
 import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
@@ -465,11 +465,4 @@ export async function flipLatestSymlink({ roots, release, sig, composeDir }: Fli
     throw e;
   }
   return { previous, current };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-
-/** What a dry run would sync: tasks with URLs and destinations, keys, extra files, warnings. Writes nothing. */
-export async function describeDryRun({ plan, composeDir }: { plan: ComposePlan; composeDir?: string }): Promise<DryRunReport> {
-  return describeComposePlan(plan, composeDir);
 }
