@@ -2,7 +2,7 @@
 // untrusted as the rest of the input (anyone can type them into `temporal workflow start --input`). Checked
 // at the first step, so a bad value is refused with its name before anything is composed.
 import { ApplicationFailure } from '@temporalio/common';
-import { durationMs } from './duration.js';
+import { isDuration } from './duration.js';
 import type { ActivityTimeouts } from './messages.js';
 
 /** Operational knobs that are not part of the release request (tests shorten every duration). */
@@ -35,7 +35,7 @@ export function runtimeOptionsProblem(runtime: unknown): string | null {
       const name = `runtime.${key}.${sub}`;
       if (want === undefined) return `unknown option ${name}; known: ${Object.keys(kind).join(', ')}`;
       if (want === 'count' && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) return `${name} must be a whole number of 1 or more, got ${JSON.stringify(v)}`;
-      if (want === 'duration' && !isPositiveDuration(v)) return `${name} must be a duration such as "30s", "10m", "3d", got ${JSON.stringify(v)}`;
+      if (want === 'duration' && !isDuration(v, { positive: true })) return `${name} must be a duration such as "30s", "10m", "3d", got ${JSON.stringify(v)}`;
     }
   }
   return null;
@@ -46,15 +46,6 @@ export function checkRuntimeOptions(runtime: unknown): RuntimeOptions {
   const problem = runtimeOptionsProblem(runtime);
   if (problem) throw ApplicationFailure.create({ type: 'BadRequest', nonRetryable: true, message: problem });
   return (runtime ?? {}) as RuntimeOptions;
-}
-
-function isPositiveDuration(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  try {
-    return durationMs(v) > 0;
-  } catch {
-    return false;
-  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
