@@ -3,7 +3,8 @@
 import { ApplicationFailure, condition, log, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import { durationMs } from './duration.js';
-import { ApprovalGate, decisionUsage, gateDetails, gateWakes, howToDecide, previewText } from './gate.js';
+import { gateDetails } from '../src/uiText.js';
+import { ApprovalGate, decisionUsage, gateWakes, howToDecide, previewText } from './gate.js';
 import {
   approveSignal,
   approveUpdate,
@@ -63,15 +64,25 @@ export function listenForDecisions(run: ReleaseRun): void {
  * Opens the gate on `preview` and waits until someone decides or the deadline passes, reminding at every
  * interval. Null when nobody decided in time.
  */
-export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime: RuntimeOptions, composeId: string, preview: PreviewSummary): Promise<RecordedDecision | null> {
+export interface GateOpening {
+  composeId: string;
+  manifest: string | null;
+  preview: PreviewSummary;
+  /** Full itemized reports of the staging sync and of the production preview. */
+  reports: { staging?: string; production?: string };
+}
+
+export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime: RuntimeOptions, opening: GateOpening): Promise<RecordedDecision | null> {
+  const { composeId, preview } = opening;
   const { gate } = run;
   gate.rules = { approvers: r.approval.approvers, allowLargeDeletion: r.allowLargeDeletion };
   const opened = Date.now();
   const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
   const every = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
   gate.deadline = new Date(deadline).toISOString();
-  run.setStage('awaiting-approval', gateDetails(run.title, preview, gate.deadline));
-  run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewText(preview)}`);
+  const previewTable = previewText(preview);
+  run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports }));
+  run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
   for (const wake of gateWakes(opened, every, deadline)) {
     if (await condition(() => gate.decision !== null, Math.max(1, wake.wakeAt - Date.now()))) return gate.decision;
     if (wake.closes) return null;

@@ -2,6 +2,7 @@
 // message-passing/safe-message-handlers): who may decide and when, what a decision records, when reminders
 // fall due and when the gate closes. No Temporal calls in here, so every rule has a unit test without a
 // server (test/gate/gate.test.ts); the workflow wires the messages to it and does the side effects.
+import { markdownText } from '../src/markdown.js';
 import type { Decision, PreviewSummary, RecordedDecision, Stage } from './messages.js';
 
 /** What the site and the request say about deciding; known once the release is resolved. */
@@ -87,7 +88,7 @@ export function* gateWakes(opened: number, every: number, deadline: number): Gen
 
 export function previewText(p: PreviewSummary): string {
   const rows = Object.entries(p.repos).map(
-    ([repo, c]) => `| ${repo} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
+    ([repo, c]) => `| ${markdownText(repo)} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
   );
   return [
     `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
@@ -102,10 +103,6 @@ export function previewText(p: PreviewSummary): string {
 
 export function howToDecide(release: string, sig: string): string {
   return `Approve with \`sigrelease approve ${release} ${sig} --comment "..."\` (or reject with \`sigrelease reject ${release} ${sig} --comment "..."\`).`;
-}
-
-export function gateDetails(title: string, p: PreviewSummary, deadline: string): string {
-  return `**${title}** waits for approval until ${deadline}.\n\nSend signal \`approve\` (or \`reject\`) with input {"by": "<you>", "comment": "..."}.\n\n${previewText(p)}`;
 }
 
 export function decisionUsage(verb: 'Approve' | 'Reject'): string {

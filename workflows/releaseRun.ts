@@ -4,6 +4,7 @@
 import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { HardlinkReleaseResult, ProductionSyncResult, SyncResult } from '../activities/publish.js';
 import type { PublishFileListsResult } from '../activities/filelists.js';
+import { markdownText } from '../src/markdown.js';
 import { notifier } from './activityOptions.js';
 import type { ComposeResult } from './compose.js';
 import { innermostMessage } from './failures.js';
@@ -97,7 +98,7 @@ export class ReleaseRun {
     this.status.stage = stage;
     this.status.stageSince = new Date().toISOString();
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: stage }]);
-    setCurrentDetails(details ?? `**${this.title}**: ${stage}`);
+    setCurrentDetails(details ?? `**${markdownText(this.title)}**: ${stage}`);
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */

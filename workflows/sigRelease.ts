@@ -6,6 +6,7 @@
 // outline; the gate is workflows/gate.ts + approval.ts, production is promotion.ts, the run's state releaseRun.ts.
 import { ApplicationFailure, CancellationScope, executeChild, isCancellation, log, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
+import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick } from './activityOptions.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
@@ -68,7 +69,12 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const preview = await host.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
-    const decision = await awaitApproval(run, r, runtime, compose.composeId, preview);
+    const decision = await awaitApproval(run, r, runtime, {
+      composeId: compose.composeId,
+      manifest: compose.manifest,
+      preview,
+      reports: { staging: run.result.staging.preview.reportFile, production: preview.reportFile },
+    });
     if (!decision) {
       run.setStage('expired', `**${run.title}**: nobody approved before ${run.gate.deadline}; nothing went to production`);
       run.notify('expired', `**${run.title}**: nobody approved before ${run.gate.deadline} (${run.gate.remindersSent} reminders); nothing went to production`);
@@ -76,7 +82,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     const why = decision.comment ? `: ${decision.comment}` : '';
     if (!decision.approved) {
-      run.setStage('rejected', `**${run.title}**: rejected by ${decision.by}${why}`);
+      run.setStage('rejected', `**${run.title}**: rejected by ${markdownText(`${decision.by}${why}`)}`);
       run.notify('rejected', `**${run.title}**: rejected by ${decision.by}${why}; nothing went to production`);
       return run.close('rejected');
     }
@@ -150,7 +156,8 @@ async function failed(run: ReleaseRun, lock: ProductionLockTurn, e: unknown): Pr
   const failedAt = run.stage;
   const error = innermostMessage(e);
   run.note({ error });
-  run.setStage('failed', `**${run.title}**: failed during ${failedAt}: ${error}`);
+  // The title and the error may hold a request's raw text (a run refused while validating).
+  run.setStage('failed', `**${markdownText(run.title)}**: failed during ${failedAt}: ${markdownText(error)}`);
   run.notify('failed', `**${run.title}**: failed during ${failedAt}: ${error}`);
   if (e instanceof ApplicationFailure) return e;
   // An activity or the compose child failed for good: fail the run with the reason.

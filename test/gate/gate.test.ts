@@ -3,7 +3,7 @@
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { innermostMessage, isUnexpected } from '../../workflows/failures.js';
-import { ApprovalGate, gateDetails, gateWakes, type RunView } from '../../workflows/gate.js';
+import { ApprovalGate, gateWakes, previewText, type RunView } from '../../workflows/gate.js';
 import type { PreviewSummary } from '../../workflows/messages.js';
 import { checkRuntimeOptions, runtimeOptionsProblem } from '../../workflows/runtimeOptions.js';
 
@@ -161,11 +161,13 @@ describe('failures', () => {
   });
 });
 
-describe('gate details', () => {
-  it('show the deadline, how to decide and the preview table', () => {
-    const text = gateDetails('core 9', preview(), '2026-12-01T00:00:00.000Z');
-    expect(text).toContain('**core 9** waits for approval until 2026-12-01T00:00:00.000Z');
+describe('the preview table', () => {
+  it('counts what production will get, per repo, with the names escaped for markdown', () => {
+    const p = preview();
+    p.repos = { 'x86_64/core-common': p.repos['x86_64/core-common']!, 'a|b*': p.repos['x86_64/core-common']! };
+    const text = previewText(p);
     expect(text).toContain('Production will get 2 new, 1 changed and 0 deleted files (30 bytes).');
     expect(text).toContain('| x86_64/core-common | 2 | 1 | 0 | 30 |');
+    expect(text).toContain('| a\\|b\\* | 2 | 1 | 0 | 30 |');
   });
 });
