@@ -2,9 +2,10 @@
 // extra files, verification, the manifest and, only if all of that succeeded, the atomic `latest` flip.
 // Seed behaviour kept: a failed task does not stop its siblings (seed-systems.md §2 stage 1 step 7).
 // Seed behaviour fixed: failures fail the compose, and `latest` is never flipped on failure (§7 risk 1).
-import { ApplicationFailure, isCancellation, setHandler, type ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, setHandler } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
 import { runBounded } from '../src/compose/bounded.js';
+import { innermostMessage } from '../src/errors.js';
 import { activityProxies } from './activityOptions.js';
 import { composeStatusQuery, type ComposeInput, type ComposeStatus, type ReposyncTask } from './messages.js';
 
@@ -59,7 +60,7 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
       results.push(r);
     } catch (e) {
       if (isCancellation(e)) throw e;
-      const message = failureMessage(e);
+      const message = innermostMessage(e);
       Object.assign(row, { state: 'failed', error: message });
       failures.push({ task: task.name, message });
     }
@@ -104,11 +105,4 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
     latestFlipped: status.latestFlipped,
     previousLatest,
   };
-}
-
-/** The innermost failure message: the activity's own words (task name and last log lines). */
-function failureMessage(e: unknown): string {
-  let err = e as (ActivityFailure & { cause?: unknown }) | undefined;
-  while (err && (err as { cause?: unknown }).cause) err = (err as { cause?: unknown }).cause as typeof err;
-  return (err as Error | undefined)?.message ?? String(e);
 }
