@@ -47,7 +47,7 @@ export function classifyToolExit(table: ExitTable, exit: ToolExit): ToolFailureC
     };
   }
   if (exit.exitCode === 0 || table.ok?.includes(exit.exitCode)) return null;
-  return table.codes[exit.exitCode] ?? { ...table.otherwise, meaning: `${table.otherwise.meaning} (exit code ${exit.exitCode})` };
+  return table.codes[exit.exitCode] ?? table.otherwise;
 }
 
 const typeName = (tool: string) =>
