@@ -7,6 +7,13 @@
 set -eu
 
 address="${TEMPORAL_ADDRESS:-temporal:7233}"
+# With authorization on, the job presents a namespace-admin token (sigrelease token issue --role admin) read from a
+# mounted file, so it never shows in `docker inspect`; the CLI reads TEMPORAL_API_KEY and the TEMPORAL_TLS_* paths.
+if [ -n "${SIGRELEASE_ADMIN_TOKEN_FILE:-}" ]; then
+  [ -r "$SIGRELEASE_ADMIN_TOKEN_FILE" ] || { echo "create-namespace: cannot read the token file $SIGRELEASE_ADMIN_TOKEN_FILE" >&2; exit 2; }
+  TEMPORAL_API_KEY=$(tr -d ' \n' < "$SIGRELEASE_ADMIN_TOKEN_FILE")
+  export TEMPORAL_API_KEY
+fi
 namespace="${SIGRELEASE_NAMESPACE:-sigrelease}"
 retention="${SIGRELEASE_RETENTION:-30d}"
 

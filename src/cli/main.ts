@@ -9,6 +9,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
 import { registerScheduleCommands } from './schedule.js';
+import { registerTokenCommand } from './token.js';
 
 const program = new Command('sigrelease')
   .description('Compose, stage, approve, promote and publish Rocky Linux SIG repositories, durably, on Temporal')
@@ -166,6 +167,7 @@ registerScheduleCommands(program, globals);
 registerServerCommands(program, globals);
 registerDemoCommand(program, globals);
 registerFilelistCommand(program);
+registerTokenCommand(program);
 
 function innermost(e: unknown): string {
   let err = e as { cause?: unknown; message?: string } | undefined;
