@@ -5,7 +5,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from
 import { createActivities } from '../activities/index.js';
 import type { Catalogue } from './config/load.js';
 import type { SiteConfig } from './config/schema.js';
-import { connectionOptions, resolveTemporalAccess, type TemporalAccess } from './config/connection.js';
+import { connectionOptions, resolveTemporalAccess, tokenFileRefresher, type TemporalAccess } from './config/connection.js';
 import { resolveWebhookUrl } from './config/secrets.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -41,6 +41,9 @@ export interface WorkerSetup {
   /** TLS and token (src/config/connection.ts); none: plaintext without authorization, as the dev server. */
   tls?: TemporalAccess['tls'];
   apiKey?: string;
+  /** Where `apiKey` came from: re-read every `apiKeyRefreshMs` (default 5 min), so a reissued token is used without a restart. */
+  apiKeyFile?: string;
+  apiKeyRefreshMs?: number;
   /** Already checked by resolveWebhookUrl or checkWebhookUrl; the site file never holds it. */
   webhookUrl?: string;
   site: SiteConfig;
@@ -55,7 +58,7 @@ export interface WorkerSetup {
 }
 
 /** What a deployed worker connects with, from the site config and the environment; refused before any network use. */
-export function workerAccess(site: SiteConfig, env: NodeJS.ProcessEnv): Pick<WorkerSetup, 'address' | 'namespace' | 'tls' | 'apiKey' | 'webhookUrl'> {
+export function workerAccess(site: SiteConfig, env: NodeJS.ProcessEnv): Pick<WorkerSetup, 'address' | 'namespace' | 'tls' | 'apiKey' | 'apiKeyFile' | 'webhookUrl'> {
   const access = resolveTemporalAccess(site, env);
   const webhookUrl = resolveWebhookUrl(site, env);
   return {
@@ -63,6 +66,7 @@ export function workerAccess(site: SiteConfig, env: NodeJS.ProcessEnv): Pick<Wor
     namespace: access.namespace,
     tls: access.tls,
     ...(access.apiKey !== undefined ? { apiKey: access.apiKey } : {}),
+    ...(access.apiKeySource && 'file' in access.apiKeySource ? { apiKeyFile: access.apiKeySource.file } : {}),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
   };
 }
@@ -75,6 +79,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
     throw e;
   });
   const client = new Client({ connection: clientConnection, namespace: setup.namespace });
+  const refresher = setup.apiKeyFile && setup.apiKey !== undefined ? watchTokenFile(setup.apiKeyFile, setup.apiKey, setup.apiKeyRefreshMs, connection, clientConnection) : null;
   const deps = { site: setup.site, catalogue: setup.catalogue, client, ...(setup.webhookUrl !== undefined ? { webhookUrl: setup.webhookUrl } : {}) };
   const activities = { ...createActivities(deps), ...setup.activityOverrides };
   const taskQueue = setup.taskQueue ?? setup.site.temporal.taskQueue;
@@ -101,8 +106,27 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
   return {
     workers,
     async close() {
+      if (refresher) clearInterval(refresher);
       await clientConnection.close();
       await connection.close();
     },
   };
+}
+
+/** Hands a reissued token to both connections; a bad or unreadable file keeps the old token and says why. */
+function watchTokenFile(file: string, token: string, everyMs = 5 * 60_000, native: NativeConnection, clientConnection: Connection): NodeJS.Timeout {
+  const refresh = tokenFileRefresher(file, token, async (next) => {
+    await native.setApiKey(next);
+    clientConnection.setApiKey(next);
+  });
+  const timer = setInterval(() => {
+    refresh()
+      .then((r) => {
+        if (r.problem) console.warn(`sigrelease worker: ${r.problem}`);
+        else if (r.changed) console.warn(`sigrelease worker: using the new token from ${file}`);
+      })
+      .catch((e: unknown) => console.warn(`sigrelease worker: could not switch to the token in ${file}: ${(e as Error).message}`));
+  }, everyMs);
+  timer.unref();
+  return timer;
 }

@@ -115,3 +115,24 @@ export function resolveTemporalAccess(site: SiteConfig, env: NodeJS.ProcessEnv =
 export function connectionOptions(access: Pick<TemporalAccess, 'address' | 'tls' | 'apiKey'>): { address: string; tls: TLSConfig | false; apiKey?: string } {
   return { address: access.address, tls: access.tls, ...(access.apiKey !== undefined ? { apiKey: access.apiKey } : {}) };
 }
+
+/**
+ * Re-reads a token file for a long-running process (a worker lives longer than its token): `refresh()` hands a
+ * changed, valid token to `apply` and says why it kept the old one otherwise. The file is read the same way as at
+ * start, so a token others can read is refused here too.
+ */
+export function tokenFileRefresher(file: string, current: string, apply: (token: string) => Promise<void> | void) {
+  let inUse = current;
+  return async function refresh(): Promise<{ changed: boolean; problem?: string }> {
+    let next: string;
+    try {
+      next = checkToken(readPrivateFile(file, 'the token file').trim(), `the token file ${file}`);
+    } catch (e) {
+      return { changed: false, problem: `${(e as Error).message}; keeping the token in use` };
+    }
+    if (next === inUse) return { changed: false };
+    await apply(next);
+    inUse = next;
+    return { changed: true };
+  };
+}

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTemporalAccess, checkToken } from '../../src/config/connection.js';
+import { checkToken, resolveTemporalAccess, tokenFileRefresher } from '../../src/config/connection.js';
 import { ConfigError, parseSite } from '../../src/config/load.js';
 import { checkWebhookUrl, readPrivateFile, resolveWebhookUrl } from '../../src/config/secrets.js';
 import { workerAccess } from '../../src/worker.js';
@@ -112,6 +112,26 @@ describe('Temporal access from the site config and the environment', () => {
     fs.chownSync(file, 4242, 0);
     expect(readPrivateFile(file, 'x', 4242)).toBe(validToken); // the reader's own
     expect(refusal(() => readPrivateFile(file, 'x', 0))).toBe(`x: ${file} belongs to uid 4242, neither root nor this process (uid 0); \`chown\` it to one of them`);
+  });
+});
+
+describe('a long-running worker re-reading its token file', () => {
+  it('switches to a reissued token, and keeps the one in use when the file is unchanged, expired or readable by others', async () => {
+    const file = writeSecret('rotating.token', `${validToken}\n`);
+    const applied: string[] = [];
+    const refresh = tokenFileRefresher(file, validToken, (t) => void applied.push(t));
+    expect(await refresh()).toEqual({ changed: false });
+
+    const reissued = jwt({ sub: 'w', permissions: ['sigrelease:write'], exp: Math.floor(Date.now() / 1000) + 7200 });
+    writeSecret('rotating.token', reissued);
+    expect(await refresh()).toEqual({ changed: true });
+    expect(applied).toEqual([reissued]);
+
+    writeSecret('rotating.token', jwt({ sub: 'w', permissions: ['sigrelease:write'], exp: 1_700_000_000 }));
+    expect(await refresh()).toEqual({ changed: false, problem: expect.stringMatching(/token expired at 2023-11-14T22:13:20.000Z.*; keeping the token in use$/) });
+    writeSecret('rotating.token', validToken, 0o644);
+    expect(await refresh()).toEqual({ changed: false, problem: expect.stringMatching(/mode 0644.*keeping the token in use$/) });
+    expect(applied).toEqual([reissued]);
   });
 });
 

@@ -1,7 +1,9 @@
 // Tokens for Temporal's default claim mapper, made with the module behind `sigrelease token`: what they carry,
 // which keys verify them, and how rotation and retirement change that. Verified with jose against the public
 // set exactly as the server fetches it.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -81,4 +83,20 @@ describe('sigrelease tokens', () => {
     expect(() => retireSigningKey(folder, newKid)).toThrow(/the only key/);
     expect(() => retireSigningKey(folder, 'nope')).toThrow(`no key "nope" in ${folder.jwksFile}; keys: ${newKid}`);
   });
+
+  it('works from the command line: `sigrelease token keys`, `issue --out` (mode 0600), and bad input is exit 2 before anything is written', () => {
+    const bin = fileURLToPath(new URL('../../bin/sigrelease', import.meta.url));
+    const run = (...args: string[]) => spawnSync(bin, ['token', ...args], { encoding: 'utf8' });
+    const keys = run('keys', '--dir', dir);
+    expect(keys.status).toBe(0);
+    const out = path.join(dir, 'rita.token');
+    const issued = run('issue', '--dir', dir, '--role', 'reader', '--subject', 'rita', '--ttl', '1h', '--out', out);
+    expect(issued).toMatchObject({ status: 0, stdout: '' });
+    expect(issued.stderr).toContain(`token for rita: sigrelease:read; key ${keys.stdout.trim()}`);
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+    expect(decodeProtectedHeader(fs.readFileSync(out, 'utf8').trim()).kid).toBe(keys.stdout.trim());
+    const bad = run('issue', '--dir', dir, '--permission', 'sigrelease:worker', '--subject', 'w', '--out', path.join(dir, 'w.token'));
+    expect(bad).toMatchObject({ status: 2, stderr: expect.stringContaining('grant nothing') });
+    expect(fs.existsSync(path.join(dir, 'w.token'))).toBe(false);
+  }, 120_000);
 });
