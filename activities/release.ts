@@ -17,7 +17,7 @@ export interface ReleaseDeps {
   catalogue: Catalogue;
   /** Needed by the production lock hand-off (signal-with-start). */
   client?: Client;
-  /** Webhook URL from the environment wins over the site config; never logged. */
+  /** Resolved and checked when the worker starts (src/config/secrets.ts resolveWebhookUrl); never logged. */
   webhookUrl?: string;
 }
 
@@ -76,11 +76,11 @@ export function createReleaseActivities(deps: ReleaseDeps) {
 
     /**
      * Posts to a Mattermost-compatible incoming webhook (`{ text, username, props }`); no URL configured: nothing
-     * to do. The URL (environment first, then the site config) carries the hook's secret: no message, log or
+     * to do. The URL (SIGRELEASE_WEBHOOK_URL or a private file, never the site file) carries the hook's secret: no message, log or
      * failure names it. Server errors and network failures are retried; a 4xx means a wrong URL and is not.
      */
     async notify(input: Notification): Promise<boolean> {
-      const url = deps.webhookUrl ?? process.env.SIGRELEASE_WEBHOOK_URL ?? site.notifications.webhookUrl;
+      const url = deps.webhookUrl;
       if (!url) return false;
       let res: Response;
       try {
@@ -106,7 +106,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         nonRetryable: wrongUrl,
         message:
           `webhook answered HTTP ${res.status} to event ${input.event}` +
-          (wrongUrl ? '; check notifications.webhookUrl in the site config or SIGRELEASE_WEBHOOK_URL' : ''),
+          (wrongUrl ? '; check SIGRELEASE_WEBHOOK_URL or the file named by notifications.webhookUrlFile' : ''),
       });
     },
   };

@@ -11,6 +11,7 @@ import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
 import { registerScheduleCommands } from './schedule.js';
 import { innermostMessage } from '../../workflows/failures.js';
+import { registerTokenCommand } from './token.js';
 
 const program = new Command('sigrelease')
   .description('Compose, stage, approve, promote and publish Rocky Linux SIG repositories, durably, on Temporal')
@@ -107,12 +108,11 @@ program
       const { site, catalogue } = loadConfig(globals());
       const queues = o.queues.split(',').map((q) => q.trim());
       for (const q of queues) if (q !== 'control' && q !== 'host') throw new CliError(`unknown queue "${q}"; use control, host or both`, EXIT.badInput);
-      const { createWorkers } = await import('../worker.js');
-      const address = process.env.TEMPORAL_ADDRESS ?? site.temporal.address;
-      const namespace = process.env.TEMPORAL_NAMESPACE ?? site.temporal.namespace;
+      const { createWorkers, workerAccess } = await import('../worker.js');
+      const access = workerAccess(site, process.env);
+      const address = access.address;
       const { workers, close } = await createWorkers({
-        address,
-        namespace,
+        ...access,
         site,
         catalogue,
         queues: queues as Array<'control' | 'host'>,
@@ -132,6 +132,7 @@ registerScheduleCommands(program, globals);
 registerServerCommands(program, globals);
 registerDemoCommand(program, globals);
 registerFilelistCommand(program);
+registerTokenCommand(program);
 
 
 await program.parseAsync(process.argv);

@@ -51,6 +51,7 @@ export type SigFile = z.infer<typeof sigFileSchema>;
 const duration = z.string().refine((v) => isDuration(v), 'must be a duration such as "30s", "10m", "3d"');
 
 const rootPath = z.string().startsWith('/', 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain .. segments');
+const filePath = rootPath;
 export const siteSchema = z.strictObject({
   composeRoot: rootPath,
   stagingRoot: rootPath,
@@ -101,7 +102,20 @@ export const siteSchema = z.strictObject({
       expireAfter: duration.default('14d'),
     })
     .prefault({}),
-  notifications: z.strictObject({ webhookUrl: httpUrl.optional() }).prefault({}),
+  notifications: z
+    .strictObject({
+      /**
+       * Refused: every CLI user reads the site file, and the webhook URL carries the hook's secret. The worker
+       * takes it from SIGRELEASE_WEBHOOK_URL or from `webhookUrlFile` (src/config/secrets.ts).
+       */
+      webhookUrl: z
+        .unknown()
+        .optional()
+        .refine((v) => v === undefined, 'the webhook URL is a secret and must not be in the site file, which every CLI user reads; set SIGRELEASE_WEBHOOK_URL in the worker\'s environment or put it in a file only the worker\'s user can read and name that file in notifications.webhookUrlFile'),
+      /** A file holding the webhook URL; it must be readable by its owner (root or the worker's user) only. */
+      webhookUrlFile: filePath.optional(),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       address: z.string().default('127.0.0.1:7233'),
@@ -109,6 +123,22 @@ export const siteSchema = z.strictObject({
       taskQueue: z.string().min(1, 'must not be empty').default('sigrelease'),
       /** Queue served only by the worker that has the compose/staging/production mounts. */
       hostTaskQueue: z.string().optional(),
+      /**
+       * Mutual TLS to the frontend. `ca` verifies the server; `cert` + `key` are this client's certificate (usually
+       * per person or per worker, so they are often set through TEMPORAL_TLS_CLIENT_CERT_PATH/_KEY_PATH instead).
+       */
+      tls: z
+        .strictObject({
+          ca: filePath,
+          cert: filePath.optional(),
+          key: filePath.optional(),
+          /** The name checked against the server certificate when it differs from the dialled host. */
+          serverName: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name').optional(),
+        })
+        .refine((t) => (t.cert === undefined) === (t.key === undefined), 'cert and key go together: set both or neither')
+        .optional(),
+      /** A file holding this client's JWT (Temporal authorization); TEMPORAL_API_KEY in the environment wins. */
+      apiKeyFile: filePath.optional(),
     })
     .prefault({}),
 });
