@@ -1,14 +1,34 @@
 // Every activity the workers serve, built from the site config and catalogue (dependency injection, as in
 // samples-typescript `mutex/`). Workflows import this module as a type only.
+import { ApplicationFailure } from '@temporalio/common';
 import * as compose from './compose.js';
 import * as publish from './publish.js';
 import * as filelists from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
+import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
 import type { PreviewSummary } from '../workflows/messages.js';
 
+/**
+ * `fn`, refused (non-retryable `RootMarkerMismatch`) unless the site's `kinds` roots carry their markers: an
+ * unmounted share or a mistyped root is found before the activity writes anything (src/config/roots.ts).
+ */
+function requiringRoots<I extends unknown[], O>(site: SiteConfig, kinds: readonly RootKind[], fn: (...input: I) => Promise<O>): (...input: I) => Promise<O> {
+  return async (...input: I) => {
+    try {
+      checkRootMarkers(site, kinds);
+    } catch (e) {
+      if (e instanceof RootMarkerError) throw ApplicationFailure.create({ type: e.type, nonRetryable: true, message: e.message, details: [{ root: e.root, expected: e.expected, found: e.found }] });
+      throw e;
+    }
+    return fn(...input);
+  };
+}
+
 export function createActivities(deps: ReleaseDeps) {
-  return {
+  const { site } = deps;
+  const activities = {
     ...createReleaseActivities(deps),
     ...compose,
     ...publish,
@@ -25,6 +45,21 @@ export function createActivities(deps: ReleaseDeps) {
       const guard = evaluateDeletionGuard(preview, input.guard, false);
       return { ...preview, guard: guard.ok ? { ok: true } : { ok: false, reason: guard.reason ?? 'too many deletions' } };
     },
+  };
+  return {
+    ...activities,
+    // The first write of a run: every root is checked, so a run on a half-mounted host stops before it starts.
+    prepareCompose: requiringRoots(site, ROOT_KINDS, activities.prepareCompose),
+    runReposyncTask: requiringRoots(site, ['compose'], activities.runReposyncTask),
+    deployExtraFiles: requiringRoots(site, ['compose'], activities.deployExtraFiles),
+    writeComposeManifest: requiringRoots(site, ['compose'], activities.writeComposeManifest),
+    flipLatestSymlink: requiringRoots(site, ['compose'], activities.flipLatestSymlink),
+    syncToStaging: requiringRoots(site, ['compose', 'staging'], activities.syncToStaging),
+    // An unmounted production would show the approver "everything is new": the preview checks it too.
+    previewProduction: requiringRoots(site, ['staging', 'production'], activities.previewProduction),
+    syncToProduction: requiringRoots(site, ['staging', 'production'], activities.syncToProduction),
+    hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
+    publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
   };
 }
 

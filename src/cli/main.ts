@@ -5,6 +5,7 @@ import { CliError, EXIT, connectClient, decide, releaseStatus, startRelease } fr
 import { action, loadConfig, print, type GlobalOptions } from './common.js';
 import { formatStatus } from './format.js';
 import { registerFilelistCommand } from './filelist.js';
+import { registerInitRootsCommand } from './initRoots.js';
 import { registerDemoCommand } from './demo.js';
 import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
@@ -167,6 +168,7 @@ registerScheduleCommands(program, globals);
 registerServerCommands(program, globals);
 registerDemoCommand(program, globals);
 registerFilelistCommand(program);
+registerInitRootsCommand(program, globals);
 
 function innermost(e: unknown): string {
   let err = e as { cause?: unknown; message?: string } | undefined;
