@@ -8,6 +8,7 @@ import { createReleaseActivities, type ReleaseDeps } from './release.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
+import { productionOnlyDirsFor } from '../src/publish/production-plan.js';
 import type { PreviewSummary } from '../workflows/messages.js';
 
 /**
@@ -27,7 +28,9 @@ function requiringRoots<I extends unknown[], O>(site: SiteConfig, kinds: readonl
 }
 
 export function createActivities(deps: ReleaseDeps) {
-  const { site } = deps;
+  const { site, catalogue } = deps;
+  /** What production keeps comes from the worker's catalogue, whatever the input says. */
+  const keepFor = (target: string) => productionOnlyDirsFor(site, catalogue, target);
   const activities = {
     ...createReleaseActivities(deps),
     ...compose,
@@ -41,7 +44,7 @@ export function createActivities(deps: ReleaseDeps) {
       guard: { maxDeleteShare: number; maxDeleteCount?: number };
     }): Promise<PreviewSummary> {
       // The preview must see the ownership the real sync will apply (--chown), or it under-reports changes.
-      const preview = await publish.previewSync({ source: input.source, target: input.target, reportFile: input.reportFile, owner: deps.site.owner });
+      const preview = await publish.previewSync({ source: input.source, target: input.target, reportFile: input.reportFile, owner: deps.site.owner, keep: keepFor(input.target) });
       const guard = evaluateDeletionGuard(preview, input.guard, false);
       return { ...preview, guard: guard.ok ? { ok: true } : { ok: false, reason: guard.reason ?? 'too many deletions' } };
     },
@@ -57,7 +60,9 @@ export function createActivities(deps: ReleaseDeps) {
     syncToStaging: requiringRoots(site, ['compose', 'staging'], activities.syncToStaging),
     // An unmounted production would show the approver "everything is new": the preview checks it too.
     previewProduction: requiringRoots(site, ['staging', 'production'], activities.previewProduction),
-    syncToProduction: requiringRoots(site, ['staging', 'production'], activities.syncToProduction),
+    syncToProduction: requiringRoots(site, ['staging', 'production'], (input: publish.ProductionSyncInput) =>
+      activities.syncToProduction({ ...input, keep: keepFor(input.target) }),
+    ),
     hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
     publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
   };

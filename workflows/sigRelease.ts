@@ -23,6 +23,7 @@ import type { ResolvedRelease } from '../activities/release.js';
 import type { HardlinkReleaseResult, ProductionSyncResult, SyncResult } from '../activities/publish.js';
 import type { PublishFileListsResult } from '../activities/filelists.js';
 import { composeStamp, productionCategory, productionReleaseDir, productionSigDir, stagingSigDir } from '../src/paths.js';
+import { deletionsOf, humanBytes } from '../src/publish/guard.js';
 import { activityProxies } from './activityOptions.js';
 import { durationMs } from './duration.js';
 import { composeSig, type ComposeResult } from './compose.js';
@@ -159,7 +160,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     const guard = status.productionPreview?.guard;
     if (approving && guard && !guard.ok && d.allowLargeDeletion !== true && !resolved?.allowLargeDeletion) {
-      return `the production preview tripped the deletion guard; approve with allowLargeDeletion: true if these deletions are intended. ${guard.reason ?? ''}`.trim();
+      return `the production preview tripped the deletion guard; approve with allowLargeDeletion: true if these deletions are intended (it allows these deletions and no more). ${guard.reason ?? ''}`.trim();
     }
     return null;
   };
@@ -218,6 +219,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const r: ResolvedRelease = await acts.quick.resolveRelease({ request, stamp });
     resolved = r;
     status.warnings.push(...r.plan.warnings);
+    // Flags that weaken a check are shown to whoever approves (gate details, status, notification).
+    if (patched('gate-shows-request-overrides')) status.requestOverrides = r.requestOverrides ?? [];
     const hostTaskQueue = runtime.hostTaskQueue ?? r.hostTaskQueue;
     acts = activityProxies(runtime.timeouts, hostTaskQueue);
 
@@ -271,8 +274,9 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
     const remindEvery = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
     status.approvalDeadline = result.approvalDeadline = new Date(deadline).toISOString();
-    setStage('awaiting-approval', gateDetails(title, preview, status.approvalDeadline));
-    notify('awaiting-approval', `**${title}**: compose ${compose.composeId} is in staging and waits for approval until ${status.approvalDeadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewText(preview)}`);
+    const overrides = overridesText(status.requestOverrides ?? []);
+    setStage('awaiting-approval', gateDetails(title, preview, status.approvalDeadline, overrides));
+    notify('awaiting-approval', `**${title}**: compose ${compose.composeId} is in staging and waits for approval until ${status.approvalDeadline}.\n${howToDecide(r.plan.release, r.plan.sig)}${overrides}\n\n${previewText(preview)}`);
     const decision = await awaitDecision(opened, remindEvery, deadline);
     if (!decision) {
       result.outcome = 'expired';
@@ -297,6 +301,9 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     await CancellationScope.nonCancellable(async () => {
       try {
         setStage('promoting');
+        // allowLargeDeletion (request or decision) approves the deletions the gate showed, not a blank cheque:
+        // a sync that would delete more than that stops before deleting (DeletionExceedsApproval).
+        const capDeletions = patched('deletion-approval-cap');
         const sync = {
           source: staging,
           target: production,
@@ -304,6 +311,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
           reportFile: `${previews}/production-sync.txt`,
           guard: r.guard,
           allowLargeDeletion: r.allowLargeDeletion || decision.allowLargeDeletion === true,
+          ...(capDeletions ? { approvedDeletions: deletionsOf(preview) } : {}),
         };
         const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
         // Runs that were already promoting when this version was deployed replay the single call they made.
@@ -407,8 +415,10 @@ function previewText(p: PreviewSummary): string {
   const rows = Object.entries(p.repos).map(
     ([repo, c]) => `| ${repo} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
   );
+  const kept = (p.kept ?? []).map((k) => `${k.dir}/ (${k.files} files, ${humanBytes(k.bytes)})`);
   return [
-    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
+    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes; ${humanBytes(p.deleted.bytes)} deleted).`,
+    kept.length ? `Kept (exist only in production, never deleted): ${kept.join(', ')}.` : '',
     p.guard.ok ? '' : `Deletion guard: ${p.guard.reason}`,
     '| repo | added | changed | deleted | bytes |',
     '|---|---|---|---|---|',
@@ -422,8 +432,13 @@ function howToDecide(release: string, sig: string): string {
   return `Approve with \`sigrelease approve ${release} ${sig} --comment "..."\` (or reject with \`sigrelease reject ${release} ${sig} --comment "..."\`).`;
 }
 
-function gateDetails(title: string, p: PreviewSummary, deadline: string): string {
-  return `**${title}** waits for approval until ${deadline}.\n\nSend signal \`approve\` (or \`reject\`) with input {"by": "<you>", "comment": "..."}.\n\n${previewText(p)}`;
+function gateDetails(title: string, p: PreviewSummary, deadline: string, overrides: string): string {
+  return `**${title}** waits for approval until ${deadline}.${overrides}\n\nSend signal \`approve\` (or \`reject\`) with input {"by": "<you>", "comment": "..."}.\n\n${previewText(p)}`;
+}
+
+/** The request's weakened checks as a Markdown list after a heading line, or '' when there are none. */
+function overridesText(overrides: readonly string[]): string {
+  return overrides.length ? `\n\n**This request weakens checks:**\n${overrides.map((o) => `- ${o}`).join('\n')}` : '';
 }
 
 function innermostMessage(e: unknown): string {
