@@ -15,6 +15,7 @@ import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputPa
 import { parseRepoclosureOutput } from '../src/compose/repoclosure.js';
 import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
 import { verifyRepoDir } from '../src/compose/verify.js';
+import { describeUnlistableName, findUnlistableNames } from '../src/compose/listableNames.js';
 import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, RepoVerification, TaskResult, VerifyReport } from '../src/compose/types.js';
 
 export type { ComposePlan, ReposyncTask, TaskResult, VerifyReport, RepoVerification, ReposyncHeartbeat, DryRunReport, ComposeLayout, Roots };
@@ -356,6 +357,8 @@ export async function verifyCompose({ plan, composeDir }: VerifyComposeInput): P
     clearInterval(timer);
   }
   const problems = repos.flatMap((r) => r.problems.map((p) => `${r.relDir}: ${p}`));
+  // Before latest flips: a name the mirror file lists cannot carry must not reach staging and production.
+  problems.push(...(await findUnlistableNames(layout.sigRoot, MAX_LISTED_PROBLEMS)).map(describeUnlistableName));
   const report: VerifyReport = { ok: problems.length === 0, repos, problems };
   if (!report.ok) {
     const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => `  - ${p}`);
