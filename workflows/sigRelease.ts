@@ -160,7 +160,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     const guard = status.productionPreview?.guard;
     if (approving && guard && !guard.ok && d.allowLargeDeletion !== true && !resolved?.allowLargeDeletion) {
-      return `the production preview tripped the deletion guard; approve with allowLargeDeletion: true if these deletions are intended (it allows these deletions and no more). ${guard.reason ?? ''}`.trim();
+      return `the production preview tripped the deletion guard; approve with allowLargeDeletion: true if these deletions are intended. ${guard.reason ?? ''}`.trim();
     }
     return null;
   };
