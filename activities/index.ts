@@ -1,9 +1,10 @@
 // Every activity the workers serve, built from the site config and catalogue (dependency injection, as in
-// samples-typescript `mutex/`). Workflows import this module as a type only.
+// samples-typescript `mutex/`). Workflows import this module as a type only. The list is explicit: a module's
+// other exports (helpers, types) never become activities by accident.
 import { ApplicationFailure } from '@temporalio/common';
-import * as compose from './compose.js';
-import * as publish from './publish.js';
-import * as filelists from './filelists.js';
+import { deployExtraFiles, flipLatestSymlink, prepareCompose, runReposyncTask, verifyCompose, writeComposeManifest } from './compose.js';
+import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
+import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
@@ -33,9 +34,16 @@ export function createActivities(deps: ReleaseDeps) {
   const keepFor = (target: string) => productionOnlyDirsFor(site, catalogue, target);
   const activities = {
     ...createReleaseActivities(deps),
-    ...compose,
-    ...publish,
-    ...filelists,
+    prepareCompose,
+    runReposyncTask,
+    deployExtraFiles,
+    verifyCompose,
+    writeComposeManifest,
+    flipLatestSymlink,
+    syncToStaging,
+    syncToProduction,
+    hardlinkRelease,
+    publishFileLists,
     /** What production would get from staging, with the deletion guard's verdict, for the approval gate. */
     async previewProduction(input: {
       source: string;
@@ -44,7 +52,7 @@ export function createActivities(deps: ReleaseDeps) {
       guard: { maxDeleteShare: number; maxDeleteCount?: number };
     }): Promise<PreviewSummary> {
       // The preview must see the ownership the real sync will apply (--chown), or it under-reports changes.
-      const preview = await publish.previewSync({ source: input.source, target: input.target, reportFile: input.reportFile, owner: deps.site.owner, keep: keepFor(input.target) });
+      const preview = await previewSync({ source: input.source, target: input.target, reportFile: input.reportFile, owner: deps.site.owner, keep: keepFor(input.target) });
       const guard = evaluateDeletionGuard(preview, input.guard, false);
       return { ...preview, guard: guard.ok ? { ok: true } : { ok: false, reason: guard.reason ?? 'too many deletions' } };
     },
@@ -60,7 +68,7 @@ export function createActivities(deps: ReleaseDeps) {
     syncToStaging: requiringRoots(site, ['compose', 'staging'], activities.syncToStaging),
     // An unmounted production would show the approver "everything is new": the preview checks it too.
     previewProduction: requiringRoots(site, ['staging', 'production'], activities.previewProduction),
-    syncToProduction: requiringRoots(site, ['staging', 'production'], (input: publish.ProductionSyncInput) =>
+    syncToProduction: requiringRoots(site, ['staging', 'production'], (input: ProductionSyncInput) =>
       activities.syncToProduction({ ...input, keep: keepFor(input.target) }),
     ),
     hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
