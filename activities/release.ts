@@ -4,7 +4,7 @@ import { activityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, type Catalogue } from '../src/config/load.js';
-import { checkRequest } from '../src/config/request.js';
+import { checkRequest, describeRequestOverrides } from '../src/config/request.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { planCompose } from '../src/compose/plan.js';
 import type { ComposePlan } from '../src/compose/types.js';
@@ -27,6 +27,8 @@ export interface ResolvedRelease {
   owner: { uid: number; gid: number } | null;
   guard: { maxDeleteShare: number; maxDeleteCount?: number };
   allowLargeDeletion: boolean;
+  /** Request flags that weaken a check, one readable line each (`describeRequestOverrides`); absent in older runs. */
+  requestOverrides?: string[];
   composeOnly: boolean;
   approval: { approvers: string[]; reminderInterval: string; expireAfter: string };
   fileListLevels: Array<'sig' | 'root'>;
@@ -49,6 +51,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           owner: site.owner,
           guard: { maxDeleteShare: site.publish.maxDeleteShare, ...(site.publish.maxDeleteCount !== undefined ? { maxDeleteCount: site.publish.maxDeleteCount } : {}) },
           allowLargeDeletion: request.allowLargeDeletion,
+          requestOverrides: describeRequestOverrides(request),
           composeOnly: request.composeOnly || request.dryRun,
           approval: { ...site.approval },
           fileListLevels: site.publish.fileListLevels,

@@ -4,7 +4,7 @@ import { ApplicationFailure, condition, log, setHandler, upsertMemo, upsertSearc
 import type { ResolvedRelease } from '../activities/release.js';
 import { durationMs } from './duration.js';
 import { gateDetails } from '../src/uiText.js';
-import { ApprovalGate, decisionUsage, gateWakes, howToDecide, previewText } from './gate.js';
+import { ApprovalGate, decisionUsage, gateWakes, howToDecide, overridesText, previewText } from './gate.js';
 import {
   approveSignal,
   approveUpdate,
@@ -80,7 +80,7 @@ export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime
   const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
   const every = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
   gate.deadline = new Date(deadline).toISOString();
-  const previewTable = previewText(preview);
+  const previewTable = [overridesText(run.view().requestOverrides ?? []), previewText(preview)].filter(Boolean).join('\n\n');
   run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports }));
   run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
   for (const wake of gateWakes(opened, every, deadline)) {

@@ -3,6 +3,7 @@
 // fall due and when the gate closes. No Temporal calls in here, so every rule has a unit test without a
 // server (test/gate/gate.test.ts); the workflow wires the messages to it and does the side effects.
 import { markdownText } from '../src/markdown.js';
+import { humanBytes } from '../src/publish/guard.js';
 import type { Decision, PreviewSummary, RecordedDecision, Stage } from './messages.js';
 
 /** What the site and the request say about deciding; known once the release is resolved. */
@@ -90,8 +91,10 @@ export function previewText(p: PreviewSummary): string {
   const rows = Object.entries(p.repos).map(
     ([repo, c]) => `| ${markdownText(repo)} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
   );
+  const kept = (p.kept ?? []).map((k) => `${markdownText(k.dir)}/ (${k.files} files, ${humanBytes(k.bytes)})`);
   return [
-    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
+    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes; ${humanBytes(p.deleted.bytes)} deleted).`,
+    kept.length ? `Kept (exist only in production, never deleted): ${kept.join(', ')}.` : '',
     p.guard.ok ? '' : `Deletion guard: ${p.guard.reason}`,
     '| repo | added | changed | deleted | bytes |',
     '|---|---|---|---|---|',
@@ -99,6 +102,11 @@ export function previewText(p: PreviewSummary): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** The request's weakened checks as a Markdown list after a heading line, or '' when there are none. */
+export function overridesText(overrides: readonly string[]): string {
+  return overrides.length ? `**This request weakens checks:**\n${overrides.map((o) => `- ${markdownText(o)}`).join('\n')}` : '';
 }
 
 export function howToDecide(release: string, sig: string): string {

@@ -109,6 +109,8 @@ export interface ReleaseStatus {
   /** Reminders sent while the gate waited (one per `reminderInterval`, none at the deadline itself). */
   remindersSent: number;
   approvalDeadline: string | null;
+  /** Request flags that weaken a check (allowLargeDeletion, disableGpgCheck, ...), one readable line each. */
+  requestOverrides?: string[];
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
   error: string | null;

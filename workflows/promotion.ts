@@ -4,10 +4,11 @@ import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, 
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionCategory, productionReleaseDir } from '../src/paths.js';
+import { deletionsOf } from '../src/publish/guard.js';
 import { quick, type HostActivities } from './activityOptions.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
-import { lockGrantedSignal, releaseLockSignal, type RecordedDecision } from './messages.js';
+import { lockGrantedSignal, releaseLockSignal, type PreviewSummary, type RecordedDecision } from './messages.js';
 import { lockWorkflowId } from './productionLock.js';
 import type { ReleaseRun } from './releaseRun.js';
 
@@ -56,6 +57,8 @@ export interface PromotionInput {
   staging: string;
   production: string;
   previews: string;
+  /** The production preview the approver saw at the gate. */
+  preview: PreviewSummary;
 }
 
 /** Waits for the production lock, then promotes; once promotion starts it finishes (a cancel is noted). */
@@ -89,6 +92,9 @@ export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): P
 /** The production sync proper, with the metadata grace period between publishing and deleting. */
 async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string): Promise<ProductionSyncResult> {
   const { r, host } = p;
+  // allowLargeDeletion (request or decision) approves the deletions the gate showed, not a blank cheque:
+  // a sync that would delete more than that stops before deleting (DeletionExceedsApproval).
+  const capDeletions = patched('deletion-approval-cap');
   const sync = {
     source: p.staging,
     target: p.production,
@@ -96,6 +102,7 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     reportFile: `${p.previews}/production-sync.txt`,
     guard: r.guard,
     allowLargeDeletion: r.allowLargeDeletion || p.decision.allowLargeDeletion === true,
+    ...(capDeletions ? { approvedDeletions: deletionsOf(p.preview) } : {}),
   };
   const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
   // Runs that were already promoting when this version was deployed replay the single call they made.

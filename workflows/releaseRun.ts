@@ -102,7 +102,7 @@ export class ReleaseRun {
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
-  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error'>>): void {
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'requestOverrides'>>): void {
     Object.assign(this.status, fields);
   }
 

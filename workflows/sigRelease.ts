@@ -88,7 +88,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${decision.by}${why}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews });
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     return run.close('promoted');
@@ -109,6 +109,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
 async function validate(run: ReleaseRun, request: Record<string, unknown>, stamp: string): Promise<ResolvedRelease> {
   const r = await quick.resolveRelease({ request, stamp });
   run.warn(...r.plan.warnings);
+  // Flags that weaken a check are shown to whoever approves (gate details, status, notification).
+  if (patched('gate-shows-request-overrides')) run.note({ requestOverrides: r.requestOverrides ?? [] });
   // Runs started without our CLI (`temporal workflow start`, the Web UI) carry no SigName/SigRelease until
   // the run sets them; set from the validated plan, never from the raw request.
   if (patched('search-attributes-from-workflow')) {

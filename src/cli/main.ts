@@ -6,6 +6,7 @@ import { CliError, EXIT, connectClient, releaseStatus, startRelease } from '../c
 import { action, loadConfig, print, type GlobalOptions } from './common.js';
 import { formatStatus } from './format.js';
 import { registerFilelistCommand } from './filelist.js';
+import { registerInitRootsCommand } from './initRoots.js';
 import { registerDemoCommand } from './demo.js';
 import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
@@ -133,6 +134,7 @@ registerServerCommands(program, globals);
 registerDemoCommand(program, globals);
 registerFilelistCommand(program);
 registerTokenCommand(program);
+registerInitRootsCommand(program, globals);
 
 
 await program.parseAsync(process.argv);

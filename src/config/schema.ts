@@ -2,6 +2,7 @@
 // Every name that ends up in a path or a command line is checked here, before anything runs.
 import { z } from 'zod';
 import { isDuration } from '../../workflows/duration.js';
+import { rootLayoutProblems } from './roots.js';
 
 /** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -36,6 +37,11 @@ export const sigReleaseEntrySchema = z.strictObject({
       files: z.array(z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9_./+-]+$/, 'must be a relative path without ..')),
     })
     .optional(),
+  /**
+   * Folders of the SIG's tree that exist only in production (the seed's `additional_dirs`, e.g. AltArch's
+   * `images`): no compose has them, so the production sync must never delete them or anything under them.
+   */
+  productionOnlyDirs: z.array(safeName('productionOnlyDirs entry')).default([]),
 });
 export type SigReleaseEntry = z.infer<typeof sigReleaseEntrySchema>;
 
@@ -141,6 +147,10 @@ export const siteSchema = z.strictObject({
       apiKeyFile: filePath.optional(),
     })
     .prefault({}),
+}).superRefine((site, ctx) => {
+  // Checked only once each root is a valid path; a nested root would let one tree's --delete reach another.
+  if (![site.composeRoot, site.stagingRoot, site.productionRoot].every((p) => typeof p === 'string')) return;
+  for (const message of rootLayoutProblems(site)) ctx.addIssue({ code: 'custom', message, path: ['roots'], input: undefined });
 });
 export type SiteConfig = z.infer<typeof siteSchema>;
 
