@@ -528,8 +528,21 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
   }
 }
 
+/** Chunk buffers one thread reuses for every unit it walks (see FdSink's constructor). */
+export interface UnitBuffers {
+  tl: Buffer;
+  fl: Buffer;
+}
+
+/** Scratch chunk size: a unit's rows reach its file in pieces this big. */
+const UNIT_CHUNK_BYTES = 256 * 1024;
+
+export function newUnitBuffers(): UnitBuffers {
+  return { tl: Buffer.allocUnsafe(UNIT_CHUNK_BYTES), fl: Buffer.allocUnsafe(UNIT_CHUNK_BYTES) };
+}
+
 /** A unit's pair of scratch files, opened for writing (a re-walked unit starts them over); `close` always. */
-export function openUnitSinks(tlFile: string, flFile: string | null): { tl: FdSink; fl: FdSink | null; close: () => void } {
+export function openUnitSinks(tlFile: string, flFile: string | null, buffers: UnitBuffers): { tl: FdSink; fl: FdSink | null; close: () => void } {
   const fds: number[] = [];
   const close = () => {
     for (const fd of fds.splice(0)) fs.closeSync(fd);
@@ -541,11 +554,14 @@ export function openUnitSinks(tlFile: string, flFile: string | null): { tl: FdSi
     close();
     throw err;
   }
-  return { tl: new FdSink(fds[0]!), fl: flFile === null ? null : new FdSink(fds[1]!), close };
+  return { tl: new FdSink(fds[0]!, buffers.tl), fl: flFile === null ? null : new FdSink(fds[1]!, buffers.fl), close };
 }
 
 /** Names handled between two yields when this thread walks a unit: it must keep serving the workers. */
 const LOCAL_SLICE = 2048;
+
+/** This thread's unit buffers, made when it first walks a unit. */
+let localBuffers: UnitBuffers | undefined;
 
 /** Walks a unit on this thread into its scratch files, yielding between slices; null once `stop()` says so. */
 async function walkUnitInSlices(
@@ -554,7 +570,7 @@ async function walkUnitInSlices(
   stop: () => boolean,
   progress: (entries: number) => void,
 ): Promise<UnitResult | null> {
-  const { tl, fl, close } = openUnitSinks(u.tlFile, u.flFile);
+  const { tl, fl, close } = openUnitSinks(u.tlFile, u.flFile, (localBuffers ??= newUnitBuffers()));
   try {
     const { walker, warnings } = unitWalker(tl, fl, {
       root: o.root,
