@@ -1,7 +1,7 @@
 // Worker thread of the parallel walk (parallel.ts): walks the work units it is sent, one at a time, each
 // into its own pair of scratch files, and reports counts, warnings, checksum paths or the error back.
 import { parentPort, workerData } from 'node:worker_threads';
-import { newUnitBuffers, openUnitSinks, serializeError, type UnitJob, type WalkWorkerData, type WorkerMessage } from './parallel.js';
+import { newUnitBuffers, openUnitSinks, serializeError, type UnitJob, type WalkWorkerData, type WorkerMessage } from './units.js';
 import { walkUnit } from './walker.js';
 
 const port = parentPort!;
