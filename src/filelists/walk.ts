@@ -66,7 +66,7 @@ export interface GenerateFileListsOptions {
   tempDir?: string;
   /** Scratch bytes walked units may hold while they wait for an earlier one (tmpfs is memory). Default 256 MiB. */
   scratchLimitBytes?: number;
-  /** Heap cap (MiB) of each worker thread; a unit that does not fit is walked again by this thread. Default 24. */
+  /** Heap cap (MiB) of each worker thread; a unit that does not fit is walked again by this thread. Default 16. */
   workerHeapMb?: number;
   /**
    * Whether this thread walks units too while the workers start. Default false: the workers' heaps are capped,
