@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything sigrelease needs on a fresh Debian 12 machine; quick and quiet when already done.
-#  - Debian packages: rsync, dnf + dnf-plugins-core (reposync), createrepo-c, rpm (rpmbuild), util-linux (hardlink), gpg
+#  - Debian packages: rsync, dnf + dnf-plugins-core (reposync), createrepo-c, rpm (rpmbuild), util-linux (hardlink), gpg,
+#    zstd, xz-utils, bzip2 (compressed repository metadata)
 #  - node_modules from package-lock.json (npm ci), redone only when the lock file changed
 #  - the Temporal CLI v1.5.1, built from the Go module proxy into a per-user cache outside the clone
 set -euo pipefail
@@ -22,6 +23,10 @@ command -v rpmsign >/dev/null || need+=(rpm)
 command -v hardlink >/dev/null || need+=(util-linux)
 command -v gpg >/dev/null || need+=(gpg)
 command -v curl >/dev/null || need+=(curl)
+# Repository metadata may be zstd (EL10, Fedora), xz or bzip2: verification decompresses with these.
+command -v zstd >/dev/null || need+=(zstd)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v bzip2 >/dev/null || need+=(bzip2)
 # For the tests only: PostgreSQL (a production-shaped Temporal), Chromium (the Web UI test), docker-compose
 # 1.29 (validates docker-compose.yml without an engine; --no-install-recommends keeps the engine out).
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)

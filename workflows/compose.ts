@@ -2,10 +2,11 @@
 // extra files, verification, the manifest and, only if all of that succeeded, the atomic `latest` flip.
 // Seed behaviour kept: a failed task does not stop its siblings (seed-systems.md §2 stage 1 step 7).
 // Seed behaviour fixed: failures fail the compose, and `latest` is never flipped on failure (§7 risk 1).
-import { ApplicationFailure, isCancellation, setHandler, type ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, setHandler } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
 import { runBounded } from '../src/compose/bounded.js';
-import { activityProxies } from './activityOptions.js';
+import { hostActivities } from './activityOptions.js';
+import { innermostMessage, isUnexpected } from './failures.js';
 import { composeStatusQuery, type ComposeInput, type ComposeStatus, type ReposyncTask } from './messages.js';
 
 export interface ComposeResult {
@@ -23,7 +24,7 @@ export interface ComposeResult {
 
 export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
   const { plan, roots } = input;
-  const acts = activityProxies(input.timeouts, input.hostTaskQueue);
+  const acts = hostActivities(input.timeouts, input.hostTaskQueue);
   const all = plan.batches.flat();
   const status: ComposeStatus = {
     composeId: plan.composeId,
@@ -58,8 +59,9 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
       Object.assign(row, { state: 'done', downloaded: r.downloaded, skipped: r.skipped, bytes: r.bytes });
       results.push(r);
     } catch (e) {
-      if (isCancellation(e)) throw e;
-      const message = failureMessage(e);
+      // A bug in our own code is not a failed task: it fails the workflow task until a fixed worker resumes.
+      if (isCancellation(e) || isUnexpected(e)) throw e;
+      const message = innermostMessage(e);
       Object.assign(row, { state: 'failed', error: message });
       failures.push({ task: task.name, message });
     }
@@ -104,11 +106,4 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
     latestFlipped: status.latestFlipped,
     previousLatest,
   };
-}
-
-/** The innermost failure message: the activity's own words (task name and last log lines). */
-function failureMessage(e: unknown): string {
-  let err = e as (ActivityFailure & { cause?: unknown }) | undefined;
-  while (err && (err as { cause?: unknown }).cause) err = (err as { cause?: unknown }).cause as typeof err;
-  return (err as Error | undefined)?.message ?? String(e);
 }

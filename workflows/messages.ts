@@ -28,6 +28,25 @@ export type Stage =
   | 'failed'
   | 'cancelled';
 
+/** Every stage a run can be in, in pipeline order. */
+export const STAGES: readonly Stage[] = [
+  'validating',
+  'composing',
+  'staging',
+  'awaiting-approval',
+  'waiting-for-production-lock',
+  'promoting',
+  'publishing-lists',
+  'composed',
+  'promoted',
+  'rejected',
+  'expired',
+  'failed',
+  'cancelled',
+];
+/** Stages a run ends in. */
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+
 /** What a person sends with approve/reject (Web UI, `temporal workflow signal`, our CLI). */
 export interface Decision {
   by: string;

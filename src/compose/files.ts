@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { syncToDiskAsync } from '../durable.js';
 
 const tmpName = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
 
@@ -13,6 +14,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   try {
     await fs.writeFile(tmp, data);
     if (mtime) await fs.utimes(tmp, mtime, mtime);
+    // Data on disk before the rename makes it visible: after a power cut the name holds the old or the new file.
+    await syncToDiskAsync(tmp);
     await fs.rename(tmp, target);
   } catch (e) {
     await fs.rm(tmp, { force: true });
@@ -28,6 +31,7 @@ export async function copyFileAtomic(source: string, target: string): Promise<vo
     await fs.copyFile(source, tmp);
     const st = await fs.stat(source);
     await fs.utimes(tmp, st.atime, st.mtime);
+    await syncToDiskAsync(tmp);
     await fs.rename(tmp, target);
   } catch (e) {
     await fs.rm(tmp, { force: true });

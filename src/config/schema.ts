@@ -1,6 +1,7 @@
 // One place that says what a valid SIG catalogue entry, site config and release request look like.
 // Every name that ends up in a path or a command line is checked here, before anything runs.
 import { z } from 'zod';
+import { isDuration } from '../../workflows/duration.js';
 
 /** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -46,7 +47,8 @@ export const sigFileSchema = z.strictObject({
 });
 export type SigFile = z.infer<typeof sigFileSchema>;
 
-const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration such as "30s", "10m", "3d"');
+// The same grammar as the runtime options and the workflows read (workflows/duration.ts).
+const duration = z.string().refine((v) => isDuration(v), 'must be a duration such as "30s", "10m", "3d"');
 
 const rootPath = z.string().startsWith('/', 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain .. segments');
 export const siteSchema = z.strictObject({

@@ -3,6 +3,7 @@
 // never triggers a full rsync on every mirror (reference §1.10, §2.2).
 import fs from 'node:fs';
 import path from 'node:path';
+import { syncToDisk } from '../durable.js';
 import type { ChecksumAlgorithm } from './format.js';
 import { FdSink } from './sink.js';
 import { generateFileLists } from './walk.js';
@@ -124,20 +125,11 @@ function atomicCopy(dir: string, src: string, destName: string, owner: FileListO
   try {
     fs.copyFileSync(src, tmp);
     settle(tmp, owner);
-    fsyncFile(tmp);
+    syncToDisk(tmp);
     fs.renameSync(tmp, path.join(dir, destName));
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw err;
-  }
-}
-
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -223,16 +215,7 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
     fs.rmSync(tmpFilelist, { force: true });
     fs.rmSync(tmpTimelist, { force: true });
   }
-  if (changed.length > 0) fsyncDir(dir);
+  // Makes the renames durable.
+  if (changed.length > 0) syncToDisk(dir);
   return { dir, module: opts.module, entries, changed, unchanged };
-}
-
-/** Makes the renames durable. */
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }

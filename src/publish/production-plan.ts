@@ -72,8 +72,3 @@ export function productionPasses(o: ProductionPlanInput): ProductionPass[] {
     },
   ];
 }
-
-/** Passes still to run when `completedPasses` were finished by an earlier attempt. */
-export function remainingPasses(plan: readonly ProductionPass[], completedPasses: number): ProductionPass[] {
-  return plan.filter((p) => p.pass > completedPasses);
-}

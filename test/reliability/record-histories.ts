@@ -41,6 +41,11 @@ export interface HistoryIndexEntry {
   workflowId: string;
   workflowType: 'sigRelease' | 'composeSig' | 'productionLock';
   description: string;
+  /**
+   * Set by hand in an archive's index.json when a later version broke this history on purpose or by a past
+   * mistake that cannot be undone: why it no longer replays. The replay test then expects the violation.
+   */
+  noLongerReplays?: string;
 }
 export interface HistoryIndex {
   recordedAt: string;
