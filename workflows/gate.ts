@@ -93,7 +93,8 @@ export function previewText(p: PreviewSummary): string {
   );
   const kept = (p.kept ?? []).map((k) => `${markdownText(k.dir)}/ (${k.files} files, ${humanBytes(k.bytes)})`);
   return [
-    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes; ${humanBytes(p.deleted.bytes)} deleted).`,
+    `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
+    p.deleted.files > 0 ? `The deleted files hold ${humanBytes(p.deleted.bytes)}.` : '',
     kept.length ? `Kept (exist only in production, never deleted): ${kept.join(', ')}.` : '',
     p.guard.ok ? '' : `Deletion guard: ${p.guard.reason}`,
     '| repo | added | changed | deleted | bytes |',

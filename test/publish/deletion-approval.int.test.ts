@@ -55,5 +55,6 @@ describe('allowLargeDeletion at the gate and in production', () => {
         await hook.close();
       }
     });
-  });
+    // A whole release with real rsync (workflow bundle included) on a machine shared with other test runs.
+  }, 300_000);
 });
