@@ -23,6 +23,8 @@ import type { ResolvedRelease } from '../activities/release.js';
 import type { HardlinkReleaseResult, ProductionSyncResult, SyncResult } from '../activities/publish.js';
 import type { PublishFileListsResult } from '../activities/filelists.js';
 import { composeStamp, productionCategory, productionReleaseDir, productionSigDir, stagingSigDir } from '../src/paths.js';
+import { markdownText } from '../src/markdown.js';
+import { gateDetails } from '../src/uiText.js';
 import { activityProxies } from './activityOptions.js';
 import { durationMs } from './duration.js';
 import { composeSig, type ComposeResult } from './compose.js';
@@ -130,7 +132,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     status.stage = stage;
     status.stageSince = new Date().toISOString();
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: stage }]);
-    setCurrentDetails(details ?? `**${title}**: ${stage}`);
+    setCurrentDetails(details ?? `**${markdownText(title)}**: ${stage}`);
   };
 
   // Notifications go out one after another in the background: a slow or dead webhook never holds the pipeline
@@ -271,7 +273,10 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
     const remindEvery = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
     status.approvalDeadline = result.approvalDeadline = new Date(deadline).toISOString();
-    setStage('awaiting-approval', gateDetails(title, preview, status.approvalDeadline));
+    setStage(
+      'awaiting-approval',
+      gateDetails({ title, deadline: status.approvalDeadline, previewTable: previewText(preview), manifest: compose.manifest, reports: { staging: staged.preview.reportFile, production: preview.reportFile } }),
+    );
     notify('awaiting-approval', `**${title}**: compose ${compose.composeId} is in staging and waits for approval until ${status.approvalDeadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewText(preview)}`);
     const decision = await awaitDecision(opened, remindEvery, deadline);
     if (!decision) {
@@ -283,7 +288,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const why = decision.comment ? `: ${decision.comment}` : '';
     if (!decision.approved) {
       result.outcome = 'rejected';
-      setStage('rejected', `**${title}**: rejected by ${decision.by}${why}`);
+      setStage('rejected', `**${title}**: rejected by ${markdownText(`${decision.by}${why}`)}`);
       notify('rejected', `**${title}**: rejected by ${decision.by}${why}; nothing went to production`);
       return result;
     }
@@ -355,7 +360,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     const failedAt = status.stage;
     status.error = innermostMessage(e);
-    setStage('failed', `**${title}**: failed during ${failedAt}: ${status.error}`);
+    // The title and the error may hold a request's raw text (a run refused while validating).
+    setStage('failed', `**${markdownText(title)}**: failed during ${failedAt}: ${markdownText(status.error)}`);
     notify('failed', `**${title}**: failed during ${failedAt}: ${status.error}`);
     if (e instanceof ApplicationFailure) throw e;
     // Anything else would only fail the workflow task and retry for ever; fail the run with the reason.
@@ -405,7 +411,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
 
 function previewText(p: PreviewSummary): string {
   const rows = Object.entries(p.repos).map(
-    ([repo, c]) => `| ${repo} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
+    ([repo, c]) => `| ${markdownText(repo)} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
   );
   return [
     `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
@@ -420,10 +426,6 @@ function previewText(p: PreviewSummary): string {
 
 function howToDecide(release: string, sig: string): string {
   return `Approve with \`sigrelease approve ${release} ${sig} --comment "..."\` (or reject with \`sigrelease reject ${release} ${sig} --comment "..."\`).`;
-}
-
-function gateDetails(title: string, p: PreviewSummary, deadline: string): string {
-  return `**${title}** waits for approval until ${deadline}.\n\nSend signal \`approve\` (or \`reject\`) with input {"by": "<you>", "comment": "..."}.\n\n${previewText(p)}`;
 }
 
 function innermostMessage(e: unknown): string {
