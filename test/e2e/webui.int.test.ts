@@ -100,10 +100,11 @@ describe('the Temporal Web UI', () => {
         // 2b. User Metadata: the summary and the gate's current details as a person typed them, with the signal
         //     input's <you> placeholder and the paths of the compose manifest and the preview reports.
         await page.getByRole('link', { name: 'User Metadata' }).or(page.getByRole('tab', { name: 'User Metadata' })).first().click();
+        const runView = page;
         const shown = await waitFor(
           'the summary and the gate details rendered',
           async () => {
-            const blocks = await renderedMarkdown(page);
+            const blocks = await renderedMarkdown(runView);
             return blocks.includes(summary) && blocks.some((b) => b.includes('waits for approval')) ? blocks : undefined;
           },
           UI_TIMEOUT,
