@@ -7,6 +7,7 @@ import { planCompose } from './compose/plan.js';
 import { composeStamp } from './paths.js';
 import { SAFE_NAME, type SiteConfig } from './config/schema.js';
 import { connectionOptions, resolveTemporalAccess, type TemporalAccess } from './config/connection.js';
+import { runDetails, runSummary } from './uiText.js';
 import { SEARCH_ATTRIBUTES, approveUpdate, rejectUpdate, approveSignal, rejectSignal, statusQuery, type Decision, type ReleaseStatus } from '../workflows/messages.js';
 import type { ReleaseResult, RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
 
@@ -73,6 +74,9 @@ export async function startRelease(
         { key: SEARCH_ATTRIBUTES.stage, value: 'validating' },
       ],
       memo: { request, ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}) },
+      // The Web UI's workflow list shows the summary: SIG, release, mode and who started it.
+      staticSummary: runSummary(request),
+      staticDetails: runDetails(request),
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {

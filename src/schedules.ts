@@ -22,6 +22,7 @@ import { checkRuntime } from './config/runtime.js';
 import { planCompose } from './compose/plan.js';
 import { composeStamp } from './paths.js';
 import type { ReleaseRequest, SiteConfig } from './config/schema.js';
+import { runDetails, runSummary } from './uiText.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { durationMs } from '../workflows/duration.js';
 import type { RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
@@ -151,6 +152,8 @@ export function prepareSchedule(site: SiteConfig, catalogue: Catalogue, input: S
         args: [{ ...request, ...(input.runtime ? { runtime: input.runtime } : {}) }],
         typedSearchAttributes: [...sigAttrs, { key: SEARCH_ATTRIBUTES.stage, value: 'validating' }],
         memo: { request, schedule: scheduleId },
+        staticSummary: runSummary(request),
+        staticDetails: runDetails(request),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: catchupMs, pauseOnFailure: true },
       // On the schedule itself too: `temporal schedule list --query 'SigName = "core"'`.
