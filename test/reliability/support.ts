@@ -115,7 +115,7 @@ export function groupAlive(pgid: number): boolean {
   return false;
 }
 
-export async function startWorkerProcess(o: { siteFile: string; address: string; namespace: string; pathPrefix?: string }): Promise<WorkerProcess> {
+export async function startWorkerProcess(o: { siteFile: string; address: string; namespace: string; pathPrefix?: string; extraArgs?: string[] }): Promise<WorkerProcess> {
   const started = Date.now();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -129,7 +129,7 @@ export async function startWorkerProcess(o: { siteFile: string; address: string;
   delete env.VITEST;
   delete env.VITEST_POOL_ID;
   delete env.VITEST_WORKER_ID;
-  const child = spawn(BIN, ['worker'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['worker', ...(o.extraArgs ?? [])], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += String(d)));
