@@ -8,6 +8,7 @@ import { formatStatus } from './format.js';
 import { registerFilelistCommand } from './filelist.js';
 import { registerInitRootsCommand } from './initRoots.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
 import { registerScheduleCommands } from './schedule.js';
@@ -140,6 +141,7 @@ registerDemoCommand(program, globals);
 registerFilelistCommand(program);
 registerTokenCommand(program);
 registerInitRootsCommand(program, globals);
+registerDoctorCommand(program, globals);
 
 
 await program.parseAsync(process.argv);
