@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import YAML from 'yaml';
+// Not re-exported by the package index; turns '1 day' into the proto Duration the API wants.
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devserver.js';
 import type { Check } from '../../src/doctor/report.js';
@@ -121,7 +123,7 @@ describe('sigrelease doctor', () => {
   it('finds a namespace without our search attributes', async () => {
     const namespace = `doctor-${uniqueQueue('ns')}`;
     const client = await testClient();
-    await client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    await client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
     await waitFor('the new namespace', async () => ((await client.connection.workflowService.describeNamespace({ namespace })) ? true : undefined), 60_000, 500);
     const { file } = siteFile({ taskQueue: uniqueQueue('doctor-sa') });
     const d = await doctor(file, { TEMPORAL_NAMESPACE: namespace });
