@@ -106,5 +106,5 @@ describe('sigrelease worker --metrics-address', () => {
     const after = await scrape(port);
     expect(total(after, M.guardTrips, { ...labels, stage: 'gate' })).toBe(1);
     expect(total(after, `${M.gateWait}_count`, { ...labels, decision: 'rejected' })).toBe(1);
-  });
+  }, 600_000); // two composes and a promotion on a shared 2-core machine
 });
