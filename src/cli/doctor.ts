@@ -27,16 +27,14 @@ export function registerDoctorCommand(program: Command, globals: () => GlobalOpt
 }
 
 export async function runDoctor(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
-  const checks = checkTools(env);
   const { site, checks: config } = checkConfig(opts, env);
-  checks.push(...config);
-  if (!site) {
-    checks.push(check('roots', 'roots', 'skip', 'needs a valid site config'), check('temporal', 'server', 'skip', 'needs a valid site config'));
-    return checks;
-  }
-  checks.push(...checkRoots(site));
-  checks.push(...(await checkTemporal(temporalTarget(site, env))));
-  return checks;
+  // The tool probes and the server checks wait on different things: run them side by side.
+  const [tools, temporal] = await Promise.all([
+    checkTools(env),
+    site ? checkTemporal(temporalTarget(site, env)) : [check('temporal', 'server', 'skip', 'needs a valid site config')],
+  ]);
+  const roots = site ? checkRoots(site) : [check('roots', 'roots', 'skip', 'needs a valid site config')];
+  return [...tools, ...config, ...roots, ...temporal];
 }
 
 function checkConfig(opts: GlobalOptions, env: NodeJS.ProcessEnv): { site: SiteConfig | null; checks: Check[] } {

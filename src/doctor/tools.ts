@@ -1,6 +1,6 @@
 // The external programs the worker runs, found on PATH as the worker finds them, with their versions.
 // The verdicts (which version is enough, what a missing tool means) are pure and unit-tested.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { check, type Check } from './report.js';
@@ -129,21 +129,28 @@ export function toolVerdict(spec: ToolSpec, run: ToolRun, pathVar: string | unde
 
 const firstLine = (s: string) => s.trim().split('\n')[0]?.slice(0, 120) || 'no output';
 
-/** Runs each tool's probe with this PATH; a probe never hangs the doctor. */
-export function checkTools(env: NodeJS.ProcessEnv = process.env, specs: readonly ToolSpec[] = TOOLS): Check[] {
-  return specs.map((spec) => toolVerdict(spec, runProbe(spec, env), env.PATH));
+/** Runs every tool's probe at once with this PATH (dnf alone takes seconds to start); a probe never hangs the doctor. */
+export async function checkTools(env: NodeJS.ProcessEnv = process.env, specs: readonly ToolSpec[] = TOOLS): Promise<Check[]> {
+  const runs = await Promise.all(specs.map((spec) => runProbe(spec, env)));
+  return specs.map((spec, i) => toolVerdict(spec, runs[i]!, env.PATH));
 }
 
-function runProbe(spec: ToolSpec, env: NodeJS.ProcessEnv): ToolRun {
+async function runProbe(spec: ToolSpec, env: NodeJS.ProcessEnv): Promise<ToolRun> {
   const at = findOnPath(spec.program, env.PATH);
   if (!at) return { at: null, output: '' };
-  const run = (file: string, args: string[]) => {
-    const r = spawnSync(file, args, { env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { output: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error ? r.error.message : undefined };
-  };
-  const probe = run(at, spec.args);
+  const probe = await runForOutput(at, spec.args, env);
   if (probe.error || !spec.versionFrom) return { at, ...probe };
   const sibling = path.join(path.dirname(at), spec.versionFrom.program);
-  const version = fs.existsSync(sibling) ? run(sibling, spec.versionFrom.args) : { output: '' };
+  const version = fs.existsSync(sibling) ? await runForOutput(sibling, spec.versionFrom.args, env) : { output: '' };
   return { at, output: `${probe.output}\n${version.output}` };
+}
+
+/** stdout and stderr together (versions go to either), whatever the exit code; an error only when it did not run. */
+function runForOutput(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ output: string; error?: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, encoding: 'utf8', timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const notRun = err && (typeof (err as NodeJS.ErrnoException).code === 'string' || err.killed);
+      resolve({ output: `${stdout ?? ''}${stderr ?? ''}`, ...(notRun ? { error: err.killed ? `no answer within 30 s` : err.message } : {}) });
+    });
+  });
 }

@@ -23,15 +23,15 @@ function pathWithout(...without: string[]): string {
 }
 
 describe('tool checks', () => {
-  it('find every tool of this machine, with a version that is new enough', () => {
-    const checks = checkTools(process.env);
+  it('find every tool of this machine, with a version that is new enough', async () => {
+    const checks = await checkTools(process.env);
     expect(checks.map((c) => `${c.what} ${c.status}`)).toEqual(TOOLS.map((t) => `${t.name} ok`));
     expect(checks.find((c) => c.what === 'rsync')!.detail).toMatch(/^\d+\.\d+\.\d+ \(\/.*rsync\)$/);
   });
 
-  it('say which tool is missing from PATH, what needs it and how to install it', () => {
+  it('say which tool is missing from PATH, what needs it and how to install it', async () => {
     const dir = pathWithout('rsync', 'createrepo_c');
-    const checks = checkTools({ ...process.env, PATH: dir });
+    const checks = await checkTools({ ...process.env, PATH: dir });
     const rsync = checks.find((c) => c.what === 'rsync')!;
     expect(rsync.status).toBe('fail');
     expect(rsync.detail).toBe(`rsync is not on PATH (${dir}); it is needed for staging and production syncs. Install it: apt-get install rsync`);
@@ -41,11 +41,11 @@ describe('tool checks', () => {
     expect(allWell(checks)).toBe(false);
   });
 
-  it('notice dnf without the reposync plugin', () => {
+  it('notice dnf without the reposync plugin', async () => {
     const dir = tmp('fake-dnf');
     // A dnf that knows no plugins, as on a host without dnf-plugins-core.
     fs.writeFileSync(path.join(dir, 'dnf'), '#!/bin/sh\nif [ "$1" = "--version" ]; then echo 4.14.0; exit 0; fi\necho "No such command: $1." >&2; exit 1\n', { mode: 0o755 });
-    const [dnf, reposync] = checkTools({ ...process.env, PATH: dir }, [spec('dnf'), spec('dnf reposync')]);
+    const [dnf, reposync] = await checkTools({ ...process.env, PATH: dir }, [spec('dnf'), spec('dnf reposync')]);
     expect(dnf!.status).toBe('ok');
     expect(reposync!.status).toBe('fail');
     expect(reposync!.detail).toContain('No such command: reposync.');
