@@ -61,7 +61,8 @@ async function doctor(file: string, env: NodeJS.ProcessEnv = {}, via: 'bin' | 'n
   return { exitCode: r.exitCode ?? -1, ...data, stderr: String(r.stderr) };
 }
 
-describe('sigrelease doctor', () => {
+// Each case starts the CLI once or twice; on a loaded 2-core machine a CLI start alone has taken 19 s.
+describe('sigrelease doctor', { timeout: 300_000 }, () => {
   it('says all is well, and exits 0, on a host with its tools, marked roots, the server and a worker polling', async () => {
     const taskQueue = uniqueQueue('doctor-ok');
     const { file, site } = siteFile({ taskQueue });

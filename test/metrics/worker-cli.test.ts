@@ -21,7 +21,8 @@ async function worker(args: string[], siteExtra: Record<string, unknown> = {}) {
   return { exitCode: r.exitCode, stderr: String(r.stderr) };
 }
 
-describe('sigrelease worker --metrics-address', () => {
+// A CLI start alone has taken 19 s on a loaded 2-core machine.
+describe('sigrelease worker --metrics-address', { timeout: 240_000 }, () => {
   it('refuses an address the exporter cannot bind, naming it, with exit 2', async () => {
     const r = await worker(['--metrics-address', 'metrics.example.org:9464']);
     expect(r.exitCode).toBe(2);
