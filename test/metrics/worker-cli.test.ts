@@ -17,7 +17,7 @@ async function worker(args: string[], siteExtra: Record<string, unknown> = {}) {
   // Nothing listens on the Temporal address: whatever happens, happens before a connection.
   const temporal = `127.0.0.1:${await freePort()}`;
   fs.writeFileSync(file, YAML.stringify({ ...localSiteRaw(dir, { repoBaseUrl: 'http://127.0.0.1:1/v1/projects' }), temporal: { address: temporal }, ...siteExtra }));
-  const r = await execa(BIN, ['worker', ...args], { env: { ...process.env, SIGRELEASE_SITE: file, TEMPORAL_ADDRESS: temporal }, reject: false, timeout: 60_000 });
+  const r = await execa(BIN, ['worker', ...args], { env: { ...process.env, SIGRELEASE_SITE: file, TEMPORAL_ADDRESS: temporal }, reject: false, timeout: 180_000 });
   return { exitCode: r.exitCode, stderr: String(r.stderr) };
 }
 
