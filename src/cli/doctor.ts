@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT } from '../client.js';
+import { connectionOptions, resolveTemporalAccess } from '../config/connection.js';
 import { loadCatalogue, loadSite, type Catalogue } from '../config/load.js';
 import type { SiteConfig } from '../config/schema.js';
 import { allWell, check, formatReport, type Check } from '../doctor/report.js';
@@ -31,7 +32,7 @@ export async function runDoctor(opts: GlobalOptions, env: NodeJS.ProcessEnv = pr
   // The tool probes and the server checks wait on different things: run them side by side.
   const [tools, temporal] = await Promise.all([
     checkTools(env),
-    site ? checkTemporal(temporalTarget(site, env)) : [check('temporal', 'server', 'skip', 'needs a valid site config')],
+    site ? temporalChecks(site, env) : [check('temporal', 'server', 'skip', 'needs a valid site config')],
   ]);
   const roots = site ? checkRoots(site) : [check('roots', 'roots', 'skip', 'needs a valid site config')];
   return [...tools, ...config, ...roots, ...temporal];
@@ -69,13 +70,26 @@ function checkConfig(opts: GlobalOptions, env: NodeJS.ProcessEnv): { site: SiteC
 }
 
 function temporalTarget(site: SiteConfig, env: NodeJS.ProcessEnv): TemporalTarget {
+  const access = resolveTemporalAccess(site, env);
   const host = site.temporal.hostTaskQueue;
   return {
-    address: env.TEMPORAL_ADDRESS ?? site.temporal.address,
-    namespace: env.TEMPORAL_NAMESPACE ?? site.temporal.namespace,
+    connect: connectionOptions(access),
+    address: access.address,
+    namespace: access.namespace,
     queues: [
       { name: site.temporal.taskQueue, role: 'control', types: ['workflow', 'activity'] },
       ...(host ? [{ name: host, role: 'host', types: ['activity' as const] }] : []),
     ],
   };
+}
+
+/** The server checks, or one failure when the connection settings themselves are wrong (a TLS file, a token file). */
+async function temporalChecks(site: SiteConfig, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  let target: TemporalTarget;
+  try {
+    target = temporalTarget(site, env);
+  } catch (e) {
+    return [check('temporal', 'server', 'fail', `the connection settings do not work: ${(e as Error).message.split('\n').join('; ')}`)];
+  }
+  return checkTemporal(target);
 }

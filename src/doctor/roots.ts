@@ -2,38 +2,37 @@
 // marked it) carries the marker that says which root it is.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseRootMarker, ROOT_MARKER_FILE, rootMarkerPath, type RootKind } from '../config/roots.js';
 import type { SiteConfig } from '../config/schema.js';
 import { check, type Check } from './report.js';
 
-export type RootRole = 'compose' | 'staging' | 'production';
-const ROLES: RootRole[] = ['compose', 'staging', 'production'];
-/** Written by `sigrelease init-roots`; its first line that is not a comment names the root's role. */
-export const ROOT_MARKER = '.sigrelease-root';
+const ROLES: RootKind[] = ['compose', 'staging', 'production'];
+export const ROOT_MARKER = ROOT_MARKER_FILE;
 
 /**
- * The one place the doctor reads a root marker (kept small so that it can become a call to the publish side's
- * marker check once both have landed): null when it says `role`, 'missing' when there is none, else what is wrong.
+ * The one place the doctor reads a root marker, with the publish side's parser (src/config/roots.ts): null when
+ * it says `role`, 'missing' when there is none (a warning: `sigrelease init-roots` has not run), else what is wrong.
  */
-export function rootMarkerProblem(root: string, role: RootRole): null | 'missing' | string {
+export function rootMarkerProblem(root: string, role: RootKind): null | 'missing' | string {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(root, ROOT_MARKER), 'utf8');
+    text = fs.readFileSync(rootMarkerPath(root), 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'missing' : `its marker ${ROOT_MARKER} cannot be read (${code ?? String(e)})`;
+    return code === 'ENOENT' ? 'missing' : `its marker ${ROOT_MARKER_FILE} cannot be read (${code ?? String(e)})`;
   }
-  const said = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  const said = parseRootMarker(text);
   if (said === role) return null;
-  return said && (ROLES as string[]).includes(said)
+  return said
     ? `it is marked as the ${said} root, but the site config uses it as the ${role} root: are two roots mixed up in the site config?`
-    : `its marker ${ROOT_MARKER} does not name a root (expected "${role}" on its first line)`;
+    : `its marker ${ROOT_MARKER_FILE} does not name a root (expected "${role}" on its first line)`;
 }
 
 export function checkRoots(site: Pick<SiteConfig, 'composeRoot' | 'stagingRoot' | 'productionRoot'>): Check[] {
   return ROLES.map((role) => checkRoot(role, site[`${role}Root`]));
 }
 
-function checkRoot(role: RootRole, root: string): Check {
+function checkRoot(role: RootKind, root: string): Check {
   const what = `${role} root`;
   const key = `${role}Root`;
   let st: fs.Stats;
@@ -47,7 +46,7 @@ function checkRoot(role: RootRole, root: string): Check {
   const notWritable = writeProblem(root);
   if (notWritable) return check('roots', what, 'fail', `${root} is not writable by this user (uid ${process.getuid?.() ?? '?'}): ${notWritable}`);
   const marker = rootMarkerProblem(root, role);
-  if (marker === 'missing') return check('roots', what, 'warn', `${root} is writable but has no ${ROOT_MARKER} marker yet: run \`sigrelease init-roots\` once on this host`);
+  if (marker === 'missing') return check('roots', what, 'warn', `${root} is writable but has no ${ROOT_MARKER_FILE} marker yet: run \`sigrelease init-roots\` once on this host`);
   if (marker) return check('roots', what, 'fail', `${root}: ${marker}`);
   return check('roots', what, 'ok', `${root} is writable and marked as the ${role} root`);
 }

@@ -1,6 +1,6 @@
 // Temporal as the worker sees it: the frontend answers, the namespace exists, our search attributes are
 // registered with the right type, and a worker polls each task queue the site uses.
-import type { Connection } from '@temporalio/client';
+import type { Connection, ConnectionOptions } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
 import { check, type Check } from './report.js';
 
@@ -10,6 +10,8 @@ const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE = { workflow: 1, activity: 2 } as const;
 
 export interface TemporalTarget {
+  /** As every other client connects (TLS and token included): src/config/connection.ts. */
+  connect: ConnectionOptions;
   address: string;
   namespace: string;
   /** Queues and what must poll them: workflows and activities on the control queue, activities on the host queue. */
@@ -22,7 +24,7 @@ export async function checkTemporal(target: TemporalTarget): Promise<Check[]> {
   const { Connection } = await import('@temporalio/client');
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: target.address, connectTimeout: CALL_TIMEOUT_MS });
+    connection = await Connection.connect({ ...target.connect, connectTimeout: CALL_TIMEOUT_MS });
   } catch (e) {
     return [
       check('temporal', 'server', 'fail', `cannot reach Temporal at ${target.address} (${oneLine(e)}): start it, or set temporal.address in the site config (or TEMPORAL_ADDRESS)`),
