@@ -11,7 +11,7 @@ export const ROOT_MARKER = ROOT_MARKER_FILE;
 
 /**
  * The one place the doctor reads a root marker, with the publish side's parser (src/config/roots.ts): null when
- * it says `role`, 'missing' when there is none (a warning: `sigrelease init-roots` has not run), else what is wrong.
+ * it says `role`, 'missing' when there is none (`sigrelease init-roots` has not run), else what is wrong.
  */
 export function rootMarkerProblem(root: string, role: RootKind): null | 'missing' | string {
   let text: string;
@@ -46,7 +46,8 @@ function checkRoot(role: RootKind, root: string): Check {
   const notWritable = writeProblem(root);
   if (notWritable) return check('roots', what, 'fail', `${root} is not writable by this user (uid ${process.getuid?.() ?? '?'}): ${notWritable}`);
   const marker = rootMarkerProblem(root, role);
-  if (marker === 'missing') return check('roots', what, 'warn', `${root} is writable but has no ${ROOT_MARKER_FILE} marker yet: run \`sigrelease init-roots\` once on this host`);
+  // Activities refuse an unmarked root before writing (src/config/roots.ts), so a release would fail here.
+  if (marker === 'missing') return check('roots', what, 'fail', `${root} is writable but has no ${ROOT_MARKER_FILE} marker, so releases refuse to write there: run \`sigrelease init-roots\` once on this host`);
   if (marker) return check('roots', what, 'fail', `${root}: ${marker}`);
   return check('roots', what, 'ok', `${root} is writable and marked as the ${role} root`);
 }

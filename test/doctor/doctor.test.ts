@@ -100,7 +100,7 @@ describe('root checks', () => {
     fs.mkdirSync(roots.composeRoot);
     fs.writeFileSync(roots.stagingRoot, 'not a folder');
     const [compose, staging, production] = checkRoots(roots);
-    expect(compose!.status).toBe('warn'); // exists and writable, not marked yet
+    expect(compose!.status).toBe('fail'); // exists and writable, not marked yet: activities would refuse it
     expect(compose!.detail).toContain('run `sigrelease init-roots`');
     expect(staging).toMatchObject({ status: 'fail', detail: `${roots.stagingRoot} is not a folder: fix stagingRoot in the site config` });
     expect(production).toMatchObject({ status: 'fail', detail: `${roots.productionRoot} does not exist: mount the share, or fix productionRoot in the site config` });
