@@ -1,14 +1,15 @@
 // Builds the worker(s): which queues to poll, which activities to serve, and the workflow bundle.
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './bundleOptions.js';
+import { activityMetricsInterceptor } from './metrics/activity-interceptor.js';
 import type { Catalogue } from './config/load.js';
 import type { SiteConfig } from './config/schema.js';
 import { connectionOptions, resolveTemporalAccess, tokenFileRefresher, type TemporalAccess } from './config/connection.js';
 import { resolveWebhookUrl } from './config/secrets.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH };
 
 export type WorkflowBundle = { code: string } | { codePath: string };
 
@@ -19,7 +20,7 @@ export type WorkflowBundle = { code: string } | { codePath: string };
 let bundle: Promise<WorkflowBundle> | null = null;
 export function workflowBundle(): Promise<WorkflowBundle> {
   const prebuilt = process.env.SIGRELEASE_WORKFLOW_BUNDLE;
-  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietBundlerLogger });
   return bundle;
 }
 const quietBundlerLogger = {
@@ -85,7 +86,13 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
   const taskQueue = setup.taskQueue ?? setup.site.temporal.taskQueue;
   const hostQueue = setup.hostTaskQueue ?? setup.site.temporal.hostTaskQueue;
   const workers: Worker[] = [];
-  const common: Partial<WorkerOptions> = { connection, namespace: setup.namespace, shutdownGraceTime: '10s' };
+  const common: Partial<WorkerOptions> = {
+    connection,
+    namespace: setup.namespace,
+    shutdownGraceTime: '10s',
+    // Pipeline metrics for every activity attempt (src/metrics/); exported when the runtime has an exporter.
+    interceptors: { activity: [activityMetricsInterceptor] },
+  };
   if (setup.queues.includes('control') || !hostQueue) {
     workers.push(
       await Worker.create({

@@ -16,6 +16,7 @@ import {
   type PreviewSummary,
   type RecordedDecision,
 } from './messages.js';
+import { recordGateWait } from './metrics.js';
 import type { ReleaseRun } from './releaseRun.js';
 import type { RuntimeOptions } from './runtimeOptions.js';
 
@@ -83,11 +84,16 @@ export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime
   const previewTable = [overridesText(run.view().requestOverrides ?? []), previewText(preview)].filter(Boolean).join('\n\n');
   run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports }));
   run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
+  /** The gate closes with a decision, or with none at the deadline: that wait is a metric. */
+  const closed = (d: RecordedDecision | null) => {
+    recordGateWait({ sig: r.plan.sig, release: r.plan.release }, opened, d === null ? 'expired' : d.approved ? 'approved' : 'rejected');
+    return d;
+  };
   for (const wake of gateWakes(opened, every, deadline)) {
-    if (await condition(() => gate.decision !== null, Math.max(1, wake.wakeAt - Date.now()))) return gate.decision;
-    if (wake.closes) return null;
+    if (await condition(() => gate.decision !== null, Math.max(1, wake.wakeAt - Date.now()))) return closed(gate.decision);
+    if (wake.closes) return closed(null);
     gate.remindersSent++;
     run.notify('reminder', `**${run.title}**: still waiting for approval (reminder ${gate.remindersSent}); expires ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}`);
   }
-  return null;
+  return closed(null);
 }

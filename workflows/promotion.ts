@@ -9,6 +9,7 @@ import { quick, type HostActivities } from './activityOptions.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
 import { lockGrantedSignal, releaseLockSignal, type PreviewSummary, type RecordedDecision } from './messages.js';
+import { recordLockWait } from './metrics.js';
 import { lockWorkflowId } from './productionLock.js';
 import type { ReleaseRun } from './releaseRun.js';
 
@@ -25,9 +26,10 @@ export class ProductionLockTurn {
     });
   }
 
-  /** Asks the production lock for a turn and waits for it; `release` gives it back. */
-  async acquire(lockId: string, release: string): Promise<void> {
+  /** Asks the production lock for a turn and waits for it; `release` gives it back. `sig` labels the wait's metric. */
+  async acquire(lockId: string, release: string, sig: string): Promise<void> {
     const info = workflowInfo();
+    const asked = Date.now();
     this.granted = false;
     this.toRelease = lockId;
     // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
@@ -35,6 +37,7 @@ export class ProductionLockTurn {
       quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
     );
     await condition(() => this.granted);
+    recordLockWait({ sig, release }, asked);
   }
 
   async release(): Promise<void> {
@@ -65,7 +68,7 @@ export interface PromotionInput {
 export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): Promise<void> {
   run.setStage('waiting-for-production-lock');
   const lockId = lockWorkflowId(p.r.roots.productionRoot);
-  await p.lock.acquire(lockId, p.r.plan.release);
+  await p.lock.acquire(lockId, p.r.plan.release, p.r.plan.sig);
   // Once promotion starts it finishes: a cancel now would only leave production behind staging.
   await CancellationScope.nonCancellable(async () => {
     try {
@@ -120,7 +123,7 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     await sleep(graceMs);
     run.note({ deletionsAt: null });
     run.setStage('waiting-for-production-lock');
-    await p.lock.acquire(lockId, r.plan.release);
+    await p.lock.acquire(lockId, r.plan.release, r.plan.sig);
     run.setStage('promoting');
   }
   const deleted = await host.long.syncToProduction({ ...sync, passes: [3] });

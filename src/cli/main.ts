@@ -8,11 +8,13 @@ import { formatStatus } from './format.js';
 import { registerFilelistCommand } from './filelist.js';
 import { registerInitRootsCommand } from './initRoots.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
 import { registerScheduleCommands } from './schedule.js';
 import { innermostMessage } from '../../workflows/failures.js';
 import { registerTokenCommand } from './token.js';
+import { METRICS_ADDRESS_HELP, startWorkerMetrics, workerMetricsAddress } from './worker-metrics.js';
 
 const program = new Command('sigrelease')
   .description('Compose, stage, approve, promote and publish Rocky Linux SIG repositories, durably, on Temporal')
@@ -104,13 +106,17 @@ program
   .description('run the worker(s) that execute releases')
   .addOption(new Option('--queues <queues>', 'which queues to poll: control (workflows, light work), host (reposync, rsync; needs the mounts)').default('control,host'))
   .option('--max-host-activities <n>', 'heavy activities at once on this host', (v) => Number(v))
+  .option('--metrics-address <ip:port>', METRICS_ADDRESS_HELP)
   .action(
-    action(async (o: { queues: string; maxHostActivities?: number }) => {
+    action(async (o: { queues: string; maxHostActivities?: number; metricsAddress?: string }) => {
       const { site, catalogue } = loadConfig(globals());
       const queues = o.queues.split(',').map((q) => q.trim());
       for (const q of queues) if (q !== 'control' && q !== 'host') throw new CliError(`unknown queue "${q}"; use control, host or both`, EXIT.badInput);
+      const metricsAddress = workerMetricsAddress(o.metricsAddress, site);
       const { createWorkers, workerAccess } = await import('../worker.js');
       const access = workerAccess(site, process.env);
+      // Before the first connection: that creates the runtime, which then can no longer get an exporter.
+      if (metricsAddress) startWorkerMetrics(metricsAddress);
       const address = access.address;
       const { workers, close } = await createWorkers({
         ...access,
@@ -135,6 +141,7 @@ registerDemoCommand(program, globals);
 registerFilelistCommand(program);
 registerTokenCommand(program);
 registerInitRootsCommand(program, globals);
+registerDoctorCommand(program, globals);
 
 
 await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isDuration } from '../../workflows/duration.js';
 import { rootLayoutProblems } from './roots.js';
+import { metricsAddressProblem } from '../metrics/address.js';
 
 /** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -145,6 +146,18 @@ export const siteSchema = z.strictObject({
         .optional(),
       /** A file holding this client's JWT (Temporal authorization); TEMPORAL_API_KEY in the environment wins. */
       apiKeyFile: filePath.optional(),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Prometheus exporter of `sigrelease worker` (IP:PORT, e.g. 0.0.0.0:9464); unset: none. --metrics-address wins. */
+      address: z
+        .string()
+        .superRefine((a, ctx) => {
+          const problem = metricsAddressProblem(a);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
     })
     .prefault({}),
 }).superRefine((site, ctx) => {

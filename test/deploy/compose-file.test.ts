@@ -105,7 +105,7 @@ const dependsOn = (s: Service): Record<string, string> =>
 describe('docker-compose.yml', () => {
   it('has the services of a real installation, and nothing that needs a compose v2-only key', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['postgresql', 'temporal', 'temporal-jwks', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker', 'worker-control'].sort(),
+      ['postgresql', 'prometheus', 'temporal', 'temporal-jwks', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker', 'worker-control'].sort(),
     );
     // docker-compose 1.29 rejects a top-level `name`; extension fields are fine.
     for (const key of Object.keys(doc)) expect(['services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'), key).toBe(true);
@@ -118,7 +118,8 @@ describe('docker-compose.yml', () => {
       expect(m, `${name}: ${s.image} has a tag`).not.toBeNull();
       const tag = m!.groups!.tag!;
       expect(tag, name).not.toMatch(/latest|^\d+$|^\d+-/);
-      expect(tag, `${name}: ${s.image} names major.minor(.patch)`).toMatch(/^\d+\.\d+(\.\d+)?/);
+      // Prometheus tags its releases with a leading v (v3.5.0).
+      expect(tag, `${name}: ${s.image} names major.minor(.patch)`).toMatch(/^v?\d+\.\d+(\.\d+)?/);
       expect(s.image, name).not.toContain('$'); // fully interpolated
     }
     expect(svc('temporal').image).toBe(`temporalio/server:${SERVER_VERSION}`);
@@ -133,6 +134,7 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(svc('postgresql').healthcheck?.test)).toContain('pg_isready');
     expect(svc('temporal').healthcheck?.test).toBeTruthy();
     expect(svc('temporal-ui').healthcheck?.test).toBeTruthy();
+    expect(svc('prometheus').healthcheck?.test).toBeTruthy();
     expect(dependsOn(svc('temporal-schema'))).toEqual({ postgresql: 'service_healthy' });
     expect(dependsOn(svc('temporal'))).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn(svc('temporal-namespace'))).toEqual({ temporal: 'service_healthy' });
@@ -153,7 +155,7 @@ describe('docker-compose.yml', () => {
       expect(svc(job).restart ?? 'no', job).toMatch(/^(no|on-failure(:\d+)?)$/);
       expect(svc(job).entrypoint?.[0]).toBe('/bin/sh');
     }
-    for (const name of ['postgresql', 'temporal', 'temporal-jwks', 'temporal-ui', 'worker', 'worker-control']) expect(svc(name).restart, name).toBe('unless-stopped');
+    for (const name of ['postgresql', 'temporal', 'temporal-jwks', 'temporal-ui', 'worker', 'worker-control', 'prometheus']) expect(svc(name).restart, name).toBe('unless-stopped');
   });
 
   it('mounts only files that exist in the repository or are made by the operator\'s tools (and ignored by git), read-only', () => {
@@ -207,6 +209,7 @@ describe('docker-compose.yml', () => {
     expect(withDefaults.services['temporal-ui']!.ports).toEqual(['127.0.0.1:8080:8080']);
     expect(withDefaults.services.postgresql!.ports).toBeUndefined();
     expect(withDefaults.services['temporal-jwks']!.ports).toBeUndefined();
+    expect(withDefaults.services.prometheus!.ports).toEqual(['127.0.0.1:9090:9090']);
   });
 
   it('closes Temporal: mutual TLS with a separate internode CA, JWT authorization, and the internal-frontend it needs', () => {
@@ -295,8 +298,8 @@ describe('docker-compose.yml', () => {
     expect(targets['/etc/sigrelease/site.yaml']).toMatchObject({ source: './deploy/site.yaml', mode: 'ro' });
     // Control replicas: the config and their credentials, none of the trees.
     expect(mounts(svc('worker-control')).map((m) => m.target)).toEqual(['/etc/sigrelease/site.yaml', '/etc/temporal-client/tls', '/etc/sigrelease/auth/worker.token']);
-    expect(worker.command).toEqual(['worker', '--queues', 'control,host', '--max-host-activities', '4']);
-    expect(svc('worker-control').command).toEqual(['worker', '--queues', 'control']);
+    expect(worker.command).toEqual(['worker', '--queues', 'control,host', '--max-host-activities', '4', '--metrics-address', '0.0.0.0:9464']);
+    expect(svc('worker-control').command).toEqual(['worker', '--queues', 'control', '--metrics-address', '0.0.0.0:9464']);
     expect(svc('worker-control').profiles).toEqual(['scale']);
     expect(envOf(worker)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', SIGRELEASE_SITE: '/etc/sigrelease/site.yaml' });
     expect(worker.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
