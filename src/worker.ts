@@ -1,12 +1,14 @@
 // Builds the worker(s): which queues to poll, which activities to serve, and the workflow bundle.
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PROJECT_ROOT } from './root.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Catalogue } from './config/load.js';
 import type { SiteConfig } from './config/schema.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// The TypeScript sources, also when this module runs from the built dist/: the bundler compiles them itself.
+export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 
 export type WorkflowBundle = { code: string } | { codePath: string };
 
