@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PROJECT_ROOT } from '../root.js';
+import { CliError, EXIT } from '../errors.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../paths.js';
 import { action, formatBytes, type GlobalOptions } from './common.js';
 import { endDescendants } from './processes.js';
@@ -47,7 +48,12 @@ class Started {
 
 async function runDemo(o: DemoOptions): Promise<number> {
   const dir = path.resolve(o.dir ?? path.join(STATE_DIR, 'demo', new Date().toISOString().replace(/[:.]/g, '-')));
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new CliError(`--dir ${dir}: cannot create or write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, EXIT.badInput);
+  }
   const stop = stopRequested();
   const started = new Started();
   try {
