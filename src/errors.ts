@@ -2,8 +2,9 @@
 // with these before any heavy module (the Temporal SDK) is loaded or any server is contacted.
 
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
+  /** `cause`: the error behind this one, whose stack `--debug` shows. */
+  constructor(message: string, readonly exitCode: number, options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 

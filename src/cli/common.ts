@@ -83,7 +83,10 @@ export function describeUnexpected(e: unknown): string {
 
 /** The exit code and message for an error out of a command body. */
 export function exitFor(e: unknown): { code: number; message: string } {
-  if (e instanceof CliError) return { code: e.exitCode, message: `sigrelease: ${e.message}` };
+  if (e instanceof CliError) {
+    const cause = debugEnabled() && e.cause instanceof Error ? `\n${e.cause.stack}` : '';
+    return { code: e.exitCode, message: `sigrelease: ${e.message}${cause}` };
+  }
   if (e instanceof ConfigError) return { code: EXIT.badInput, message: `sigrelease: ${e.message}` };
   return { code: EXIT.failed, message: describeUnexpected(e) };
 }

@@ -76,7 +76,7 @@ export function register(program: Command, _globals: () => GlobalOptions): void 
         const first = await Promise.race([starting.then((server) => ({ server })), whenStopRequested().then(() => null)]).catch(async (e: Error) => {
           await endDescendants();
           const why = lastLogLine(plan.logFile);
-          throw new CliError(`the Temporal dev server did not start: ${e.message}${why ? `; its log ${plan.logFile} ends with: ${why}` : ''}`, EXIT.failed);
+          throw new CliError(`the Temporal dev server did not start: ${e.message}${why ? `; its log ${plan.logFile} ends with: ${why}` : ''}`, EXIT.failed, { cause: e });
         });
         if (first) {
           process.stderr.write(`Temporal dev server at ${first.server.address}, Web UI ${first.server.uiUrl}, data in ${plan.dbFile}, log ${plan.logFile}\n`);
