@@ -28,7 +28,13 @@ export function stopExitCode(): number | null {
 export function untilStopped<T>(work: Promise<T>): Promise<T> {
   const signal = stopRequested();
   if (signal.aborted) return Promise.reject(signal.reason);
-  return Promise.race([work, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+  let onAbort: () => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // A polling loop calls this many times: each call's listener goes when its work is done.
+  return Promise.race([work, stopped]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** Whether `e` is the reason a stop signal gave (not a failure of the command). */
