@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { EXIT } from '../errors.js';
 import type { GlobalOptions } from './common.js';
+import { stopExitCode } from './signals.js';
 
 type Register = (program: Command, globals: () => GlobalOptions) => void;
 interface CommandEntry {
@@ -83,10 +84,13 @@ const fail = async (e: unknown) => {
   process.exit(code);
 };
 process.on('uncaughtException', (e) => void fail(e));
-process.on('unhandledRejection', (e) => void fail(e));
+process.on('unhandledRejection', (e) => {
+  // After a stop signal, work the command abandoned may still fail (the client's retry of a long poll whose channel
+  // was closed: "Channel has been shut down"); the stop is the outcome, not that late failure.
+  if (stopExitCode() === null) void fail(e);
+});
 await main(process.argv).catch(fail);
 // A command stopped by a signal may leave work in flight (a fixture build, a poll); nothing of it may outlive us.
-const { stopExitCode } = await import('./signals.js');
 if (stopExitCode() !== null) {
   const { endDescendants } = await import('./processes.js');
   await endDescendants();
