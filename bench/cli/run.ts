@@ -67,10 +67,10 @@ async function main() {
   const { workers, close } = await createWorkers({ address: server.address, namespace: server.namespace, site, catalogue, queues: ['control', 'host'] });
   const running = workers.map((w) => w.run());
   try {
-    // A run against a repository that is not there ends at once (failed, in the compose); `status` still asks the
-    // worker for its state with a query, which is the round trip measured.
+    // A dry run with no compose to update ends at once (failed: nothing to update in place, no repository asked);
+    // `status` still asks the worker for its state with a query, which is the round trip measured.
     const client = await connectClient(site);
-    const handle = await startRelease(client, site, catalogue, { release: '9', sig: 'core', fullRun: true, requestedBy: 'bench' });
+    const handle = await startRelease(client, site, catalogue, { release: '9', sig: 'core', dryRun: true, requestedBy: 'bench' });
     await handle.result().catch(() => undefined);
     await client.connection.close();
 
