@@ -83,12 +83,13 @@ const fail = async (e: unknown) => {
   process.stderr.write(`${message}\n`);
   process.exit(code);
 };
-process.on('uncaughtException', (e) => void fail(e));
-process.on('unhandledRejection', (e) => {
-  // After a stop signal, work the command abandoned may still fail (the client's retry of a long poll whose channel
-  // was closed: "Channel has been shut down"); the stop is the outcome, not that late failure.
+// After a stop signal, work the command abandoned may still fail, from a timer or a promise (the client's retry of
+// a long poll whose channel was closed: "Channel has been shut down"); the stop is the outcome, not that failure.
+const failUnlessStopping = (e: unknown) => {
   if (stopExitCode() === null) void fail(e);
-});
+};
+process.on('uncaughtException', failUnlessStopping);
+process.on('unhandledRejection', failUnlessStopping);
 await main(process.argv).catch(fail);
 // A command stopped by a signal may leave work in flight (a fixture build, a poll); nothing of it may outlive us.
 if (stopExitCode() !== null) {

@@ -7,8 +7,8 @@ import { CASES, closedPort, runCases } from './bad-input-cases.js';
 describe('bad input with the server up', () => {
   it('is refused with the same exit code and message as with no server reachable', async () => {
     const { address, namespace } = serverAddress();
-    const online = await runCases(address, namespace);
-    const offline = await runCases(`127.0.0.1:${await closedPort()}`, namespace);
+    const closed = `127.0.0.1:${await closedPort()}`;
+    const [online, offline] = await Promise.all([runCases(address, namespace), runCases(closed, namespace)]);
     for (const c of CASES) {
       const [on, off] = [online.get(c.name)!, offline.get(c.name)!];
       expect.soft(on.exitCode, `${c.name}: exit code with the server up (stderr: ${on.stderr.trim()})`).toBe(2);
