@@ -14,12 +14,9 @@ import type { ReleaseResult, RuntimeOptions, sigRelease } from '../workflows/sig
 /** One pipeline per SIG and release: the workflow ID says which. */
 export const releaseWorkflowId = (sig: string, release: string) => `sigrelease-${sig}-${release}`;
 
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
-export const EXIT = { ok: 0, failed: 1, badInput: 2, notFound: 3, conflict: 4, notPromoted: 5 } as const;
+// Defined in a module of their own so the CLI can refuse bad input without loading the SDK; kept exported here.
+import { CliError, EXIT } from './errors.js';
+export { CliError, EXIT };
 
 /** Connects with the site's (or the environment's) address, TLS and token; a bad certificate or token is refused first. */
 export async function connectClient(site: SiteConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
