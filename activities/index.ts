@@ -1,6 +1,6 @@
 // Every activity the workers serve, built from the site config and catalogue (dependency injection, as in
 // samples-typescript `mutex/`). Workflows import this module as a type only.
-import * as compose from './compose.js';
+import { createComposeActivities } from './compose.js';
 import * as publish from './publish.js';
 import * as filelists from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
@@ -10,7 +10,7 @@ import type { PreviewSummary } from '../workflows/messages.js';
 export function createActivities(deps: ReleaseDeps) {
   return {
     ...createReleaseActivities(deps),
-    ...compose,
+    ...createComposeActivities(deps),
     ...publish,
     ...filelists,
     /** What production would get from staging, with the deletion guard's verdict, for the approval gate. */

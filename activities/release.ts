@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, type Catalogue } from '../src/config/load.js';
 import { checkRequest } from '../src/config/request.js';
+import { checkRuntime } from '../src/config/runtime.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { planCompose } from '../src/compose/plan.js';
 import type { ComposePlan } from '../src/compose/types.js';
@@ -39,8 +40,9 @@ export function createReleaseActivities(deps: ReleaseDeps) {
   const { site, catalogue } = deps;
   return {
     /** Validates the request against the catalogue and plans the compose; bad input never reaches a tool. */
-    async resolveRelease(input: { request: unknown; stamp: string }): Promise<ResolvedRelease> {
+    async resolveRelease(input: { request: unknown; stamp: string; runtime?: unknown }): Promise<ResolvedRelease> {
       try {
+        if (input.runtime !== undefined) checkRuntime(input.runtime);
         const { request, resolved } = checkRequest(input.request, catalogue, site);
         const plan = planCompose(request, resolved, site, input.stamp);
         return {

@@ -215,7 +215,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
 
   try {
     setStage('validating');
-    const r: ResolvedRelease = await acts.quick.resolveRelease({ request, stamp });
+    // The runtime knobs are checked with the request (a bad duration is refused by name, not met mid-run).
+    const r: ResolvedRelease = await acts.quick.resolveRelease(patched('runtime-checked') ? { request, stamp, runtime } : { request, stamp });
     resolved = r;
     status.warnings.push(...r.plan.warnings);
     const hostTaskQueue = runtime.hostTaskQueue ?? r.hostTaskQueue;
