@@ -91,7 +91,8 @@ describe('compose stage', () => {
         expect(JSON.stringify(manifest)).toContain('core-common');
       });
     }
-  });
+    // Two full composes of every repo × {binary, debug, source}: past the default 120 s on a loaded 2-core machine.
+  }, 300_000);
 
   it('updates in place in a new folder seeded from latest by hard links, and flips latest to it once verified', async () => {
     const { tree, yum } = await coreFixture();
