@@ -4,8 +4,6 @@
 // (composeReposync.ts), verification (composeVerify.ts) and the `latest` flip (composeLatest.ts).
 // They are built from the worker's own site config and catalogue (`deps`): a plan handed in is re-derived and
 // refused unless identical, and every path is derived and confined to the compose root (composeCommon.ts).
-import { describeComposePlan, type DryRunReport } from '../src/compose/report.js';
-import type { ComposePlan } from '../src/compose/types.js';
 import type { ComposeDeps } from './composeCommon.js';
 import { createComposeFolderActivities } from './composeFolder.js';
 import { createLatestActivities } from './composeLatest.js';
@@ -27,13 +25,6 @@ export function createComposeActivities(deps: ComposeDeps) {
     ...createReposyncActivities(deps),
     ...createVerifyActivities(deps),
     ...createLatestActivities(deps),
-    /**
-     * What a dry run would sync. No workflow calls it (the compose workflow reports its plan itself); it stays only
-     * while the replay variants in test/reliability/workflow-variants/ name it, until the explicit activity list lands.
-     */
-    async describeDryRun({ plan, composeDir }: { plan: ComposePlan; composeDir?: string }): Promise<DryRunReport> {
-      return describeComposePlan(plan, composeDir);
-    },
   };
 }
 

@@ -7,6 +7,7 @@ import { lookasideSection, renderLocalRepoConfig } from '../src/compose/dnfConfi
 import { writeFileAtomic } from '../src/compose/files.js';
 import { parseRepoclosureOutput } from '../src/compose/repoclosure.js';
 import { verifyRepoDir } from '../src/compose/verify.js';
+import { describeUnlistableName, findUnlistableNames } from '../src/compose/listableNames.js';
 import type { ComposePlan, ReposyncTask, RepoVerification, VerifyReport } from '../src/compose/types.js';
 import { classifyToolExit, describeToolFailure, REPOCLOSURE_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, tailLines } from '../src/tools/run.js';
@@ -56,6 +57,8 @@ async function verify(plan: ComposePlan, composeDir: string): Promise<VerifyRepo
     clearInterval(timer);
   }
   const problems = repos.flatMap((r) => r.problems.map((p) => `${r.relDir}: ${p}`));
+  // Before latest flips: a name the mirror file lists cannot carry must not reach staging and production.
+  problems.push(...(await findUnlistableNames(layout.sigRoot, MAX_LISTED_PROBLEMS)).map(describeUnlistableName));
   const report: VerifyReport = { ok: problems.length === 0, repos, problems };
   if (!report.ok) {
     const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => `  - ${p}`);

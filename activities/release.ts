@@ -4,8 +4,7 @@ import { activityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, type Catalogue } from '../src/config/load.js';
-import { checkRequest } from '../src/config/request.js';
-import { checkRuntime } from '../src/config/runtime.js';
+import { checkRequest, describeRequestOverrides } from '../src/config/request.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { planCompose } from '../src/compose/plan.js';
 import type { ComposePlan } from '../src/compose/types.js';
@@ -18,7 +17,7 @@ export interface ReleaseDeps {
   catalogue: Catalogue;
   /** Needed by the production lock hand-off (signal-with-start). */
   client?: Client;
-  /** Webhook URL from the environment wins over the site config; never logged. */
+  /** Resolved and checked when the worker starts (src/config/secrets.ts resolveWebhookUrl); never logged. */
   webhookUrl?: string;
 }
 
@@ -28,6 +27,8 @@ export interface ResolvedRelease {
   owner: { uid: number; gid: number } | null;
   guard: { maxDeleteShare: number; maxDeleteCount?: number };
   allowLargeDeletion: boolean;
+  /** Request flags that weaken a check, one readable line each (`describeRequestOverrides`); absent in older runs. */
+  requestOverrides?: string[];
   composeOnly: boolean;
   approval: { approvers: string[]; reminderInterval: string; expireAfter: string };
   fileListLevels: Array<'sig' | 'root'>;
@@ -40,9 +41,8 @@ export function createReleaseActivities(deps: ReleaseDeps) {
   const { site, catalogue } = deps;
   return {
     /** Validates the request against the catalogue and plans the compose; bad input never reaches a tool. */
-    async resolveRelease(input: { request: unknown; stamp: string; runtime?: unknown }): Promise<ResolvedRelease> {
+    async resolveRelease(input: { request: unknown; stamp: string }): Promise<ResolvedRelease> {
       try {
-        if (input.runtime !== undefined) checkRuntime(input.runtime);
         const { request, resolved } = checkRequest(input.request, catalogue, site);
         const plan = planCompose(request, resolved, site, input.stamp);
         return {
@@ -51,6 +51,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           owner: site.owner,
           guard: { maxDeleteShare: site.publish.maxDeleteShare, ...(site.publish.maxDeleteCount !== undefined ? { maxDeleteCount: site.publish.maxDeleteCount } : {}) },
           allowLargeDeletion: request.allowLargeDeletion,
+          requestOverrides: describeRequestOverrides(request),
           composeOnly: request.composeOnly || request.dryRun,
           approval: { ...site.approval },
           fileListLevels: site.publish.fileListLevels,
@@ -78,11 +79,11 @@ export function createReleaseActivities(deps: ReleaseDeps) {
 
     /**
      * Posts to a Mattermost-compatible incoming webhook (`{ text, username, props }`); no URL configured: nothing
-     * to do. The URL (environment first, then the site config) carries the hook's secret: no message, log or
+     * to do. The URL (SIGRELEASE_WEBHOOK_URL or a private file, never the site file) carries the hook's secret: no message, log or
      * failure names it. Server errors and network failures are retried; a 4xx means a wrong URL and is not.
      */
     async notify(input: Notification): Promise<boolean> {
-      const url = deps.webhookUrl ?? process.env.SIGRELEASE_WEBHOOK_URL ?? site.notifications.webhookUrl;
+      const url = deps.webhookUrl;
       if (!url) return false;
       let res: Response;
       try {
@@ -108,7 +109,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         nonRetryable: wrongUrl,
         message:
           `webhook answered HTTP ${res.status} to event ${input.event}` +
-          (wrongUrl ? '; check notifications.webhookUrl in the site config or SIGRELEASE_WEBHOOK_URL' : ''),
+          (wrongUrl ? '; check SIGRELEASE_WEBHOOK_URL or the file named by notifications.webhookUrlFile' : ''),
       });
     },
   };

@@ -97,6 +97,12 @@ export function prepareSchedule(site: SiteConfig, catalogue: Catalogue, input: S
     throw new ConfigError(`composeOnly: ${String(raw.composeOnly)} contradicts schedule mode "${mode}"; choose --compose-only or --full`);
   }
   raw.composeOnly = mode === 'compose-only';
+  // A standing permission to delete beyond the guard, renewed every night, is what the guard exists to prevent.
+  if (raw.allowLargeDeletion === true) {
+    throw new ConfigError(
+      'allowLargeDeletion: a schedule may not carry it (every scheduled run would skip the deletion guard); start that one release by hand with --allow-large-deletion, or approve its deletions at the gate',
+    );
+  }
   const { request, resolved } = checkRequest(raw, catalogue, site);
   planCompose(request, resolved, site, composeStamp(Date.now()));
   if (input.runtime !== undefined) checkRuntime(input.runtime);

@@ -5,8 +5,8 @@
 import { ApplicationFailure, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
 import { runBounded } from '../src/compose/bounded.js';
-import { innermostMessage } from '../src/errors.js';
-import { activityProxies } from './activityOptions.js';
+import { hostActivities } from './activityOptions.js';
+import { innermostMessage, isUnexpected } from './failures.js';
 import { composeStatusQuery, type ComposeInput, type ComposeStatus, type ReposyncTask } from './messages.js';
 
 export interface ComposeResult {
@@ -33,7 +33,7 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
     });
   }
   const { plan, roots } = input;
-  const acts = activityProxies(input.timeouts, input.hostTaskQueue);
+  const acts = hostActivities(input.timeouts, input.hostTaskQueue);
   const all = plan.batches.flat();
   const status: ComposeStatus = {
     composeId: plan.composeId,
@@ -68,7 +68,8 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
       Object.assign(row, { state: 'done', downloaded: r.downloaded, skipped: r.skipped, bytes: r.bytes });
       results.push(r);
     } catch (e) {
-      if (isCancellation(e)) throw e;
+      // A bug in our own code is not a failed task: it fails the workflow task until a fixed worker resumes.
+      if (isCancellation(e) || isUnexpected(e)) throw e;
       const message = innermostMessage(e);
       Object.assign(row, { state: 'failed', error: message });
       failures.push({ task: task.name, message });

@@ -1,4 +1,5 @@
-// Durations as people type them ("90s", "10 minutes", "3d", "2 hours"), in milliseconds. Pure, for workflow code.
+// Durations as people type them ("90s", "10 minutes", "3d", "2 hours"), in milliseconds: the one duration
+// grammar of the site config, the runtime options, the CLI and the workflows. Pure, for workflow code.
 const UNITS: Record<string, number> = {
   ms: 1, millisecond: 1, milliseconds: 1,
   s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
@@ -15,4 +16,15 @@ export function durationMs(value: string | number): number {
   const factor = UNITS[unit];
   if (!m || factor === undefined) throw new Error(`not a duration: ${JSON.stringify(value)} (use e.g. "30s", "10 minutes", "3d")`);
   return Number(m[1]) * factor;
+}
+
+/** True when `value` is a duration in this grammar (with `positive`: longer than zero). */
+export function isDuration(value: unknown, opts: { positive?: boolean } = {}): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const ms = durationMs(value);
+    return opts.positive ? ms > 0 : true;
+  } catch {
+    return false;
+  }
 }

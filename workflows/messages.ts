@@ -28,6 +28,25 @@ export type Stage =
   | 'failed'
   | 'cancelled';
 
+/** Every stage a run can be in, in pipeline order. */
+export const STAGES: readonly Stage[] = [
+  'validating',
+  'composing',
+  'staging',
+  'awaiting-approval',
+  'waiting-for-production-lock',
+  'promoting',
+  'publishing-lists',
+  'composed',
+  'promoted',
+  'rejected',
+  'expired',
+  'failed',
+  'cancelled',
+];
+/** Stages a run ends in. */
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+
 /** What a person sends with approve/reject (Web UI, `temporal workflow signal`, our CLI). */
 export interface Decision {
   by: string;
@@ -90,6 +109,8 @@ export interface ReleaseStatus {
   /** Reminders sent while the gate waited (one per `reminderInterval`, none at the deadline itself). */
   remindersSent: number;
   approvalDeadline: string | null;
+  /** Request flags that weaken a check (allowLargeDeletion, disableGpgCheck, ...), one readable line each. */
+  requestOverrides?: string[];
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
   error: string | null;

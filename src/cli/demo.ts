@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { startDevServer, freePort } from '../devserver.js';
 import { loadCatalogue, parseSite } from '../config/load.js';
 import { localSiteRaw } from '../config/local.js';
+import { initRoots } from '../config/roots.js';
 import { connectClient, releaseStatus, startRelease } from '../client.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorkers } from '../worker.js';
@@ -57,6 +58,8 @@ async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string 
   });
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw, siteFile);
+  // What an operator does once on a new compose host: `sigrelease init-roots`.
+  initRoots(site);
   const catalogue = loadCatalogue();
   const env = { ...process.env, SIGRELEASE_SITE: siteFile, TEMPORAL_ADDRESS: server.address };
 

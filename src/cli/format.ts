@@ -12,10 +12,15 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   } else if (st.composeWorkflowId) {
     out.push(`compose: workflow ${st.composeWorkflowId}`);
   }
+  if (st.requestOverrides?.length) {
+    out.push('this request weakens checks:');
+    for (const o of st.requestOverrides) out.push(`  ${o}`);
+  }
   if (st.stagingPreview) out.push(`staging: ${previewLine(st.stagingPreview)}`);
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);
     out.push(previewTable(st.productionPreview));
+    for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${formatBytes(k.bytes)}): exists only in production, never deleted`);
     if (!st.productionPreview.guard.ok) out.push(`DELETION GUARD: ${st.productionPreview.guard.reason}`);
   }
   if (st.stage === 'awaiting-approval') {
@@ -30,7 +35,7 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
 }
 
 function previewLine(p: PreviewSummary): string {
-  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)}); full list: ${p.reportFile}`;
+  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)} to copy, ${formatBytes(p.deleted.bytes)} to delete); full list: ${p.reportFile}`;
 }
 
 export function previewTable(p: PreviewSummary): string {

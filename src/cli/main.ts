@@ -1,14 +1,18 @@
-// `sigrelease`: start, approve, reject, status, worker, server, demo, filelist.
+// `sigrelease`: start, worker, and the registration of every other command (approve, reject, status, list,
+// cancel in runs.ts; schedule, server, demo, filelist in their own files).
 // The compose flags are the `sync_sig` flags release engineers already know.
 import { Command, Option } from 'commander';
-import { CliError, EXIT, connectClient, decide, releaseStatus, startRelease } from '../client.js';
+import { CliError, EXIT, connectClient, releaseStatus, startRelease } from '../client.js';
 import { action, loadConfig, print, type GlobalOptions } from './common.js';
 import { formatStatus } from './format.js';
 import { registerFilelistCommand } from './filelist.js';
+import { registerInitRootsCommand } from './initRoots.js';
 import { registerDemoCommand } from './demo.js';
 import { registerServerCommands } from './server.js';
 import { registerRunsCommands } from './runs.js';
 import { registerScheduleCommands } from './schedule.js';
+import { innermostMessage } from '../../workflows/failures.js';
+import { registerTokenCommand } from './token.js';
 
 const program = new Command('sigrelease')
   .description('Compose, stage, approve, promote and publish Rocky Linux SIG repositories, durably, on Temporal')
@@ -90,44 +94,7 @@ program
         );
         return result.outcome === 'promoted' || result.outcome === 'composed' || result.outcome === 'dry-run' ? EXIT.ok : EXIT.notPromoted;
       } catch (e) {
-        throw new CliError(`${handle.workflowId} failed: ${innermost(e)}`, EXIT.failed);
-      }
-    }),
-  );
-
-for (const verb of ['approve', 'reject'] as const) {
-  program
-    .command(`${verb} <release> <sig>`)
-    .description(`${verb} the release waiting at the gate`)
-    .option('--by <name>', 'who decides (checked against the approver allowlist)', process.env.SUDO_USER ?? process.env.USER ?? '')
-    .option('--comment <text>', 'why')
-    .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
-    .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
-    .action(
-      action(async (release: string, sig: string, o: { by: string; comment?: string; allowLargeDeletion?: boolean; signal?: boolean }) => {
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        const decision = { by: o.by, ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
-        const ack = await decide(client, release, sig, verb === 'approve', decision, o.signal ? 'signal' : 'update');
-        print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}` : `${verb} signal sent to ${sig} ${release}`));
-      }),
-    );
-}
-
-program
-  .command('status <release> <sig>')
-  .description('stage, compose progress, the preview of what production will get, and the decision')
-  .option('--watch', 'refresh until the run ends')
-  .action(
-    action(async (release: string, sig: string, o: { watch?: boolean }) => {
-      const { site } = loadConfig(globals());
-      const client = await connectClient(site);
-      for (;;) {
-        const st = await releaseStatus(client, release, sig);
-        if (o.watch && process.stdout.isTTY && !globals().json) process.stdout.write('\x1b[2J\x1b[H');
-        print(globals(), st, () => formatStatus(st, { tty: Boolean(process.stdout.isTTY) }));
-        if (!o.watch || ['promoted', 'composed', 'rejected', 'expired', 'failed', 'cancelled'].includes(st.stage)) return;
-        await new Promise((r) => setTimeout(r, 2000));
+        throw new CliError(`${handle.workflowId} failed: ${innermostMessage(e)}`, EXIT.failed);
       }
     }),
   );
@@ -142,12 +109,11 @@ program
       const { site, catalogue } = loadConfig(globals());
       const queues = o.queues.split(',').map((q) => q.trim());
       for (const q of queues) if (q !== 'control' && q !== 'host') throw new CliError(`unknown queue "${q}"; use control, host or both`, EXIT.badInput);
-      const { createWorkers } = await import('../worker.js');
-      const address = process.env.TEMPORAL_ADDRESS ?? site.temporal.address;
-      const namespace = process.env.TEMPORAL_NAMESPACE ?? site.temporal.namespace;
+      const { createWorkers, workerAccess } = await import('../worker.js');
+      const access = workerAccess(site, process.env);
+      const address = access.address;
       const { workers, close } = await createWorkers({
-        address,
-        namespace,
+        ...access,
         site,
         catalogue,
         queues: queues as Array<'control' | 'host'>,
@@ -167,11 +133,8 @@ registerScheduleCommands(program, globals);
 registerServerCommands(program, globals);
 registerDemoCommand(program, globals);
 registerFilelistCommand(program);
+registerTokenCommand(program);
+registerInitRootsCommand(program, globals);
 
-function innermost(e: unknown): string {
-  let err = e as { cause?: unknown; message?: string } | undefined;
-  while (err?.cause) err = err.cause as typeof err;
-  return err?.message ?? String(e);
-}
 
 await program.parseAsync(process.argv);

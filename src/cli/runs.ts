@@ -1,5 +1,5 @@
-// `sigrelease list` and `sigrelease cancel`: finding runs by SIG, release and stage through the search attributes
-// every run carries (SigName, SigRelease, SigStage, SigApprover), and cancelling one. Runs started by hand have
+// `sigrelease approve|reject|status|list|cancel`: deciding at the gate, and finding runs by SIG, release and
+// stage through the search attributes every run carries (SigName, SigRelease, SigStage, SigApprover), and cancelling one. Runs started by hand have
 // the ID sigrelease-<sig>-<release>; runs started by a schedule have the scheduled time appended, so both
 // commands look runs up by search attribute rather than by ID.
 import { randomUUID } from 'node:crypto';
@@ -7,29 +7,14 @@ import os from 'node:os';
 import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Command } from 'commander';
-import { CliError, EXIT, connectClient, releaseWorkflowId } from '../client.js';
+import { CliError, EXIT, connectClient, decide, releaseStatus, releaseWorkflowId } from '../client.js';
+import { formatStatus } from './format.js';
 import { SAFE_NAME } from '../config/schema.js';
-import { SEARCH_ATTRIBUTES, type Stage } from '../../workflows/messages.js';
+import { FINAL_STAGES, SEARCH_ATTRIBUTES, STAGES, type Stage } from '../../workflows/messages.js';
 import { action, loadConfig, print, type GlobalOptions } from './common.js';
 
-/** Every stage a run can be in, in pipeline order (the `Stage` type of workflows/messages.ts). */
-export const STAGES: readonly Stage[] = [
-  'validating',
-  'composing',
-  'staging',
-  'awaiting-approval',
-  'waiting-for-production-lock',
-  'promoting',
-  'publishing-lists',
-  'composed',
-  'promoted',
-  'rejected',
-  'expired',
-  'failed',
-  'cancelled',
-];
-/** Stages a run ends in: listing them shows closed runs, not only running ones. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+// Every stage, and the final ones: listing a final stage shows closed runs, not only running ones.
+export { FINAL_STAGES, STAGES };
 /** Once production promotion has started it finishes; a cancel request waits for it (workflows/sigRelease.ts). */
 const PROMOTION_STAGES: readonly string[] = ['promoting', 'publishing-lists'];
 
@@ -183,6 +168,43 @@ export function badInputExit(cmd: Command): Command {
 }
 
 export function registerRunsCommands(program: Command, globals: () => GlobalOptions) {
+  for (const verb of ['approve', 'reject'] as const) {
+    program
+      .command(`${verb} <release> <sig>`)
+      .description(`${verb} the release waiting at the gate`)
+      .option('--by <name>', 'who decides (checked against the approver allowlist)', process.env.SUDO_USER ?? process.env.USER ?? '')
+      .option('--comment <text>', 'why')
+      .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
+      .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
+      .action(
+        action(async (release: string, sig: string, o: { by: string; comment?: string; allowLargeDeletion?: boolean; signal?: boolean }) => {
+          const { site } = loadConfig(globals());
+          const client = await connectClient(site);
+          const decision = { by: o.by, ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
+          const ack = await decide(client, release, sig, verb === 'approve', decision, o.signal ? 'signal' : 'update');
+          print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}` : `${verb} signal sent to ${sig} ${release}`));
+        }),
+      );
+  }
+
+  program
+    .command('status <release> <sig>')
+    .description('stage, compose progress, the preview of what production will get, and the decision')
+    .option('--watch', 'refresh until the run ends')
+    .action(
+      action(async (release: string, sig: string, o: { watch?: boolean }) => {
+        const { site } = loadConfig(globals());
+        const client = await connectClient(site);
+        for (;;) {
+          const st = await releaseStatus(client, release, sig);
+          if (o.watch && process.stdout.isTTY && !globals().json) process.stdout.write('\x1b[2J\x1b[H');
+          print(globals(), st, () => formatStatus(st, { tty: Boolean(process.stdout.isTTY) }));
+          if (!o.watch || FINAL_STAGES.includes(st.stage)) return;
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      }),
+    );
+
   badInputExit(program.command('list'))
     .description('list releases by stage, SIG and release (default: the running ones)')
     .option('--stage <stage>', `only runs in this stage: ${STAGES.join(', ')}`)

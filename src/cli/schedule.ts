@@ -34,7 +34,8 @@ const BOOLEAN_FLAGS = [
   ['--repoclosure', 'repoclosure', 'check every repo with dnf repoclosure before latest moves'],
   ['--disable-gpg-check', 'disableGpgCheck', 'do not check package signatures'],
   ['--disable-repo-gpg-check', 'disableRepoGpgCheck', 'do not check repomd.xml signatures'],
-  ['--allow-large-deletion', 'allowLargeDeletion', 'let syncs delete more than the deletion guard allows'],
+  // Kept so that `schedule create --allow-large-deletion` gets the reason it is refused, not "unknown option".
+  ['--allow-large-deletion', 'allowLargeDeletion', 'refused: a schedule may not carry it (start that release by hand)'],
 ] as const;
 
 interface CreateOptions {

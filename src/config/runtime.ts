@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import { durationMs } from '../../workflows/duration.js';
+import { isDuration } from '../../workflows/duration.js';
 import { ConfigError } from './load.js';
 import { describeZodError } from './schema.js';
 import type { RuntimeOptions } from '../../workflows/sigRelease.js';
 
-const duration = (what: string) =>
-  z.string().refine((v) => {
-    try {
-      return durationMs(v) > 0;
-    } catch {
-      return false;
-    }
-  }, `${what} must be a duration such as "30s", "10m", "3d"`);
+const duration = (what: string) => z.string().refine((v) => isDuration(v, { positive: true }), `${what} must be a duration such as "30s", "10m", "3d"`);
 
 export const runtimeSchema = z.strictObject({
   approval: z.strictObject({ reminderInterval: duration('reminderInterval').optional(), expireAfter: duration('expireAfter').optional() }).optional(),

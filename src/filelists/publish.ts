@@ -7,6 +7,7 @@ import { syncToDisk } from '../durable.js';
 import type { ChecksumAlgorithm } from './format.js';
 import { FdSink } from './sink.js';
 import { generateFileLists } from './walk.js';
+import { ROOT_MARKER_FILE } from '../config/roots.js';
 
 export const FILELIST_NAME = 'fullfilelist';
 export const DEFAULT_TIMELIST_ALIASES: readonly string[] = ['fullfiletimelist'];
@@ -149,7 +150,9 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
   }
   const { timelist, all } = managedNames(opts.module, aliases);
   const tempPrefixes = [...all].map((n) => `.${n}.tmp-`);
-  const skipTopLevel = (name: string) => all.has(name) || (name.startsWith('.') && tempPrefixes.some((p) => name.startsWith(p)));
+  // The root marker (sigrelease init-roots) is ours, not the mirror's: mirrors never copy it.
+  const skipTopLevel = (name: string) =>
+    all.has(name) || name === ROOT_MARKER_FILE || (name.startsWith('.') && tempPrefixes.some((p) => name.startsWith(p)));
 
   const tmpFilelist = path.join(dir, tempName(FILELIST_NAME));
   const tmpTimelist = path.join(dir, tempName(timelist));

@@ -9,6 +9,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadCatalogue, parseSite, type Catalogue } from '../../src/config/load.js';
 import { localSiteRaw } from '../../src/config/local.js';
+import { initRoots } from '../../src/config/roots.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { createWorkers, type WorkerSetup } from '../../src/worker.js';
 
@@ -33,14 +34,14 @@ export function testClient(): Promise<Client> {
   return clientPromise;
 }
 
-/** A site config whose roots live in a fresh temp folder; `overrides` is merged on top. */
+/** A site config whose roots live in a fresh temp folder, marked as `sigrelease init-roots` does; `overrides` is merged on top. */
 export function testSite(opts: { repoBaseUrl: string; gitBaseUrl?: string; overrides?: Record<string, unknown> }): { site: SiteConfig; root: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-site-'));
   const site = parseSite(
     localSiteRaw(root, opts),
     'test site config',
   );
-  for (const d of [site.composeRoot, site.stagingRoot, site.productionRoot]) fs.mkdirSync(d, { recursive: true });
+  initRoots(site);
   return { site, root };
 }
 

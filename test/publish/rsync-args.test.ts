@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseItemizeLine } from '../../src/publish/itemize.js';
-import { productionPasses, remainingPasses } from '../../src/publish/production-plan.js';
+import { productionPasses } from '../../src/publish/production-plan.js';
 import { buildRsyncArgs, previewArgs, stagingSyncArgs, withTrailingSlash } from '../../src/publish/rsync-args.js';
 import { hardlinkArgs } from '../../src/publish/hardlink.js';
 import { removeDir, tempDir, writeTree } from './helpers.js';
@@ -62,12 +62,6 @@ describe('production plan', () => {
     expect(p2).toEqual(expect.arrayContaining(['--delay-updates', '--checksum']));
     expect(p3).toEqual(expect.arrayContaining(['--delete-delay', '--delay-updates', '--max-delete=7']));
     for (const args of [p1, p2, p3]) expect(args).toContain('--chown=10004:10005');
-  });
-
-  it('skips the passes an earlier attempt finished', () => {
-    expect(remainingPasses(plan, 0).map((p) => p.pass)).toEqual([1, 2, 3]);
-    expect(remainingPasses(plan, 2).map((p) => p.pass)).toEqual([3]);
-    expect(remainingPasses(plan, 3)).toEqual([]);
   });
 
   describe('filter rules, checked with a real rsync dry run', () => {

@@ -241,7 +241,7 @@ const SITE_CASES: Array<{ name: string; content: unknown; field: string | RegExp
   { name: 'metadataGrace in words', content: { ...siteRaw, publish: { metadataGrace: 'a while' } }, field: 'metadataGrace', value: 'a while' },
   { name: 'lookaside repo name with a space', content: { ...siteRaw, compose: { repoclosureLookaside: [{ name: 'base os', baseUrl: 'https://example.org/$basearch/' }] } }, field: 'name', value: 'base os' },
   { name: 'lookaside repo URL that is not a URL', content: { ...siteRaw, compose: { repoclosureLookaside: [{ name: 'baseos', baseUrl: 'example.org/BaseOS' }] } }, field: 'baseUrl', value: 'example.org/BaseOS' },
-  { name: 'expireAfter in words', content: { ...siteRaw, approval: { expireAfter: '2 weeks' } }, field: 'expireAfter', value: '2 weeks' },
+  { name: 'expireAfter in an unknown unit', content: { ...siteRaw, approval: { expireAfter: '2 fortnights' } }, field: 'expireAfter', value: '2 fortnights' },
   { name: 'empty task queue', content: { ...siteRaw, temporal: { taskQueue: '' } }, field: 'taskQueue', value: '' },
   { name: 'unknown key (typo)', content: { ...siteRaw, composeroot: '/x' }, field: 'composeroot', value: null },
   // The webhook URL carries the hook's secret: the message names the field but need not repeat the value.

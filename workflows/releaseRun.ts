@@ -1,0 +1,144 @@
+// The state one sigRelease run keeps and shows: its status (the `status` query), its result, its gate, and
+// the notifications it sends on the way. The pipeline steps (sigRelease.ts, promotion.ts) change it only
+// through these methods, so the stage, the search attribute and the Web UI's details never disagree.
+import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { HardlinkReleaseResult, ProductionSyncResult, SyncResult } from '../activities/publish.js';
+import type { PublishFileListsResult } from '../activities/filelists.js';
+import { markdownText } from '../src/markdown.js';
+import { notifier } from './activityOptions.js';
+import type { ComposeResult } from './compose.js';
+import { innermostMessage } from './failures.js';
+import { ApprovalGate } from './gate.js';
+import { SEARCH_ATTRIBUTES, type NotificationEvent, type PreviewSummary, type RecordedDecision, type ReleaseStatus, type Stage } from './messages.js';
+
+export type Outcome = 'promoted' | 'composed' | 'dry-run' | 'rejected' | 'expired';
+
+export interface ReleaseResult {
+  outcome: Outcome;
+  release: string;
+  sig: string;
+  composeId: string;
+  composeDir: string | null;
+  compose: Pick<ComposeResult, 'latestFlipped' | 'manifest' | 'planned'> & { downloaded: number; skipped: number; tasks: number };
+  staging: SyncResult | null;
+  productionPreview: PreviewSummary | null;
+  /** Who approved or rejected, when (workflow clock) and why; null when nobody did before the deadline. */
+  decision: RecordedDecision | null;
+  approvalDeadline: string | null;
+  remindersSent: number;
+  production: ProductionSyncResult | null;
+  hardlink: HardlinkReleaseResult | null;
+  fileLists: PublishFileListsResult[];
+  warnings: string[];
+}
+
+export class ReleaseRun {
+  readonly title: string;
+  readonly gate: ApprovalGate;
+  private readonly status: ReleaseStatus;
+  readonly result: ReleaseResult;
+  // Notifications go out one after another in the background: a slow or dead webhook never holds the pipeline
+  // and never fails it. The run waits for the last one before it closes (`settled`).
+  private notices: Promise<void> = Promise.resolve();
+
+  constructor(
+    request: { release: unknown; sig: unknown },
+    stamp: string,
+    private readonly workflowId: string,
+  ) {
+    const release = String(request.release);
+    const sig = String(request.sig);
+    this.title = `${sig} ${release}`;
+    this.gate = new ApprovalGate(this.title);
+    this.status = {
+      release,
+      sig,
+      stage: 'validating',
+      stageSince: new Date().toISOString(),
+      composeWorkflowId: null,
+      compose: null,
+      stagingPreview: null,
+      productionPreview: null,
+      decision: null,
+      remindersSent: 0,
+      approvalDeadline: null,
+      deletionsAt: null,
+      error: null,
+      warnings: [],
+    };
+    this.result = {
+      outcome: 'composed',
+      release,
+      sig,
+      composeId: `${sig}-${release}-${stamp}`,
+      composeDir: null,
+      compose: { latestFlipped: false, manifest: null, planned: [], downloaded: 0, skipped: 0, tasks: 0 },
+      staging: null,
+      productionPreview: null,
+      decision: null,
+      approvalDeadline: null,
+      remindersSent: 0,
+      production: null,
+      hardlink: null,
+      fileLists: [],
+      warnings: this.status.warnings,
+    };
+  }
+
+  get stage(): Stage {
+    return this.status.stage;
+  }
+
+  /** What the `status` query answers: the run's status with the gate's state. */
+  view(): ReleaseStatus {
+    return { ...this.status, decision: this.gate.decision, remindersSent: this.gate.remindersSent, approvalDeadline: this.gate.deadline };
+  }
+
+  setStage(stage: Stage, details?: string): void {
+    this.status.stage = stage;
+    this.status.stageSince = new Date().toISOString();
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: stage }]);
+    setCurrentDetails(details ?? `**${markdownText(this.title)}**: ${stage}`);
+  }
+
+  /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'requestOverrides'>>): void {
+    Object.assign(this.status, fields);
+  }
+
+  warn(...warnings: string[]): void {
+    this.status.warnings.push(...warnings);
+  }
+
+  /** The result as it stands, with the gate's decision, deadline and reminders. */
+  private finish(outcome: Outcome): ReleaseResult {
+    return Object.assign(this.result, {
+      outcome,
+      decision: this.gate.decision,
+      approvalDeadline: this.gate.deadline,
+      remindersSent: this.gate.remindersSent,
+    });
+  }
+
+  notify(event: NotificationEvent, text: string): void {
+    const notification = { event, text, sig: this.status.sig, release: this.status.release, workflowId: this.workflowId };
+    this.notices = this.notices.then(() =>
+      CancellationScope.nonCancellable(() => notifier.notify(notification)).then(
+        () => undefined,
+        (e) => log.warn('notification not delivered', { event, error: innermostMessage(e) }),
+      ),
+    );
+  }
+
+  /** Ends the run with `outcome`, once every notification was delivered or given up on. */
+  async close(outcome: Outcome): Promise<ReleaseResult> {
+    const result = this.finish(outcome);
+    await this.settled();
+    return result;
+  }
+
+  /** Resolves once every notification was delivered or given up on. */
+  settled(): Promise<void> {
+    return this.notices;
+  }
+}
