@@ -1,44 +1,98 @@
-// One `dnf reposync` task of a compose: runs it through the tool runner, heartbeats progress parsed from its
-// output, classifies how it ended, restores remote mtimes where dnf drops them, and places the SIG keys.
+// One `dnf reposync` task of a compose: seeds its folder from the previous compose, runs dnf through the tool
+// runner, heartbeats progress parsed from its output, classifies how it ended, restores remote mtimes where dnf
+// drops them, and places the SIG keys. Plan, task and paths are re-derived from the worker's own config.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { composeLayout, type ComposeLayout } from '../src/paths.js';
+import type { ComposeLayout } from '../src/paths.js';
 import { copyFileAtomic, fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
 import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputParser, type OutputStream } from '../src/compose/reposyncOutput.js';
 import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
+import { seedRepoDir, upstreamPackages } from '../src/compose/seed.js';
+import { recheckTask } from '../src/compose/trust.js';
+import { mkdirConfined, resolveInside } from '../src/roots.js';
 import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskResult } from '../src/compose/types.js';
 import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, type RunToolResult } from '../src/tools/run.js';
-import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refuseDryRun } from './composeCommon.js';
+import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refusal, refuseDryRun, trustCompose, type ComposeDeps, type TrustedCompose } from './composeCommon.js';
+import { seedRecord } from './composeFolder.js';
 
 export interface RunReposyncTaskInput {
   plan: ComposePlan;
   task: ReposyncTask;
-  composeDir: string;
-  dnfConfigPath: string;
-  rpmRoot: string | null;
+  /** Checked against the paths the worker derives itself; refused when they differ. */
+  composeDir?: string;
+  dnfConfigPath?: string;
+  rpmRoot?: string | null;
 }
 
 /**
- * Runs one `dnf reposync`, appending its output to `work/logs/<stamp>/<logName>`, heartbeating progress,
- * killing dnf on cancellation, and failing with a typed `ApplicationFailure` (seed §6.2 step 7). On
- * success the SIG keys go into the synced folder, for the source task too (seed §6.2 wrong-folder bug).
+ * Seeds the task's folder from the compose it follows (recorded by prepareCompose in the compose folder, never
+ * taken from the request), against upstream's current metadata (src/compose/seed.ts); appends what it did to the log.
  */
-export async function runReposyncTask(input: RunReposyncTaskInput): Promise<TaskResult> {
-  const { plan, task, composeDir, dnfConfigPath, rpmRoot } = input;
-  refuseDryRun(plan, 'runReposyncTask');
+async function seedTask(t: TrustedCompose, task: ReposyncTask, destDir: string, logFile: string, signal: AbortSignal): Promise<void> {
+  const record = JSON.parse(await fs.readFile(seedRecord(t.layout), 'utf8').catch(() => '{}')) as { seededFrom?: string | null };
+  if (!record.seededFrom) return;
+  const latest = await resolveInside(t.roots.composeRoot, record.seededFrom, 'seed compose');
+  const from = path.join(latest, 'compose', t.plan.release, t.plan.sig, task.relDir);
+  if (!(await fs.stat(from).catch(() => null))?.isDirectory()) return;
+  const upstream = await upstreamPackages(task.baseUrl, path.join(t.layout.dnf, 'state', task.name, 'upstream'), signal);
+  let line: string;
+  if (!upstream) {
+    line = `not seeded from ${from}: upstream metadata at ${task.baseUrl} could not be read; every package is downloaded`;
+  } else {
+    const r = await seedRepoDir({ from, to: destDir, upstream, keepUnlisted: !t.plan.fullRun });
+    line = r.crossDevice
+      ? `not seeded from ${from}: another file system; every package is downloaded`
+      : `seeded from ${from}: ${r.linked} files linked, ${r.notLinked} left to dnf (changed upstream or not wanted)`;
+  }
+  await fs.appendFile(logFile, `==== ${new Date().toISOString()} ${task.name}: ${line}\n`);
+}
+
+export function createReposyncActivities(deps: ComposeDeps) {
+  return {
+    /**
+     * Runs one `dnf reposync` into the run's own compose folder (seeded first from the previous compose),
+     * appending its output to `work/logs/<stamp>/<logName>`, heartbeating progress, killing dnf on cancellation,
+     * and failing with a typed `ApplicationFailure` (seed §6.2 step 7). On success the SIG keys go into the synced
+     * folder, for the source task too (seed §6.2 wrong-folder bug).
+     */
+    async runReposyncTask(input: RunReposyncTaskInput): Promise<TaskResult> {
+      const t = trustCompose(deps, input);
+      const task = trustTask(t, input.task);
+      refuseDryRun(t.plan, 'runReposyncTask');
+      return reposync(t, task);
+    },
+  };
+}
+
+function trustTask(t: TrustedCompose, given: unknown): ReposyncTask {
+  try {
+    return recheckTask(t.plan, given);
+  } catch (e) {
+    throw refusal(e);
+  }
+}
+
+async function confinedDirs(t: TrustedCompose, task: ReposyncTask) {
+  try {
+    const destDir = await mkdirConfined(t.roots.composeRoot, path.join(t.layout.sigRoot, task.relDir), 'reposync folder');
+    // One dnf state folder per task: parallel reposyncs never wait on each other's cache lock.
+    const stateDir = path.join(t.layout.dnf, 'state', task.name);
+    await mkdirConfined(t.roots.composeRoot, path.join(stateDir, 'log'), 'dnf state folder');
+    await mkdirConfined(t.roots.composeRoot, t.layout.logs, 'log folder');
+    return { destDir, stateDir, logFile: path.join(t.layout.logs, task.logName) };
+  } catch (e) {
+    throw refusal(e);
+  }
+}
+
+async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResult> {
+  const { plan, rpmRoot } = t;
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
-  const layout = composeLayout(composeDir, plan.release, plan.sig, plan.stamp);
-  const destDir = path.join(layout.sigRoot, task.relDir);
-  // One dnf state folder per task: parallel reposyncs never wait on each other's cache lock.
-  const stateDir = path.join(layout.dnf, 'state', task.name);
-  const args = buildReposyncArgs(plan, task, { dnfConfigPath, destDir, rpmRoot, stateDir });
-  await fs.mkdir(destDir, { recursive: true });
-  await fs.mkdir(path.join(stateDir, 'log'), { recursive: true });
-  await fs.mkdir(layout.logs, { recursive: true });
-  const logFile = path.join(layout.logs, task.logName);
+  const { destDir, stateDir, logFile } = await confinedDirs(t, task);
+  const args = buildReposyncArgs(plan, task, { dnfConfigPath: t.dnfConfigPath, destDir, rpmRoot, stateDir });
 
   const parser = new ReposyncOutputParser([task.section]);
   const tail = new LastLines(15);
@@ -52,6 +106,7 @@ export async function runReposyncTask(input: RunReposyncTaskInput): Promise<Task
   let exit: RunToolResult;
   try {
     beat();
+    await seedTask(t, task, destDir, logFile, ctx.cancellationSignal).catch((e: unknown) => Promise.reject(refusal(e)));
     exit = await runDnfLogged(args, logFile, `${task.name} attempt ${attempt}`, (stream, text) => {
       tail.push(stream, text);
       if (parser.feed(stream, text)) beat();
@@ -79,7 +134,8 @@ export async function runReposyncTask(input: RunReposyncTaskInput): Promise<Task
   if (plan.repoGpgCheck) {
     // dnf drops --remote-time for packages when repo_gpgcheck is on (src/compose/remoteTime.ts).
     // Since the FIRST attempt was scheduled (minus clock skew): packages a killed or failed earlier attempt downloaded
-    // still carry their download time, and this attempt's dnf skips them.
+    // still carry their download time, and this attempt's dnf skips them. Files linked from the previous compose
+    // carry their old upstream time, so they are not touched (a touch would change latest's file too).
     const since = Math.min(started, ctx.info.scheduledTimestampMs) - 60_000;
     const rt = await restoreRemoteMtimes(destDir, task.baseUrl, since, { signal: ctx.cancellationSignal });
     const failed = rt.failed.length ? `; could not read the server time of ${rt.failed.length}: ${rt.failed.slice(0, 5).join('; ')}` : '';
@@ -88,7 +144,7 @@ export async function runReposyncTask(input: RunReposyncTaskInput): Promise<Task
       throw ApplicationFailure.create({ type: 'RemoteTimeUnavailable', nonRetryable: false, message: `${task.name}: synced, but could not read the server time of ${rt.failed.length} packages (retried): ${rt.failed.slice(0, 3).join('; ')}` });
     }
   }
-  await placeKeys(plan, layout, destDir, task.name);
+  await placeKeys(plan, t.layout, destDir, task.name);
   return {
     name: task.name,
     repo: task.repo,

@@ -11,21 +11,31 @@ import { describeUnlistableName, findUnlistableNames } from '../src/compose/list
 import type { ComposePlan, ReposyncTask, RepoVerification, VerifyReport } from '../src/compose/types.js';
 import { classifyToolExit, describeToolFailure, REPOCLOSURE_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, tailLines } from '../src/tools/run.js';
-import { DNF_ENV, dnfDirs, HEARTBEAT_EVERY_MS } from './composeCommon.js';
+import { DNF_ENV, dnfDirs, HEARTBEAT_EVERY_MS, trustCompose, type ComposeDeps } from './composeCommon.js';
 
 const MAX_LISTED_PROBLEMS = 20;
 
 export interface VerifyComposeInput {
   plan: ComposePlan;
-  composeDir: string;
+  /** Checked against the folder the worker derives itself; refused when it differs. */
+  composeDir?: string;
 }
 
-/**
- * Checks every synced folder against its own metadata (and, when the site asks, `dnf repoclosure` over each
- * binary repo). Returns the report when all is well; otherwise fails with non-retryable
- * `ComposeVerificationFailed` carrying the report as details, so `latest` is never flipped to it.
- */
-export async function verifyCompose({ plan, composeDir }: VerifyComposeInput): Promise<VerifyReport> {
+export function createVerifyActivities(deps: ComposeDeps) {
+  return {
+    /**
+     * Checks every synced folder against its own metadata (and, when the site asks, `dnf repoclosure` over each
+     * binary repo). Returns the report when all is well; otherwise fails with non-retryable
+     * `ComposeVerificationFailed` carrying the report as details, so `latest` is never flipped to it.
+     */
+    async verifyCompose(input: VerifyComposeInput): Promise<VerifyReport> {
+      const t = trustCompose(deps, input);
+      return verify(t.plan, t.composeDir);
+    },
+  };
+}
+
+async function verify(plan: ComposePlan, composeDir: string): Promise<VerifyReport> {
   const ctx = Context.current();
   const layout = composeLayout(composeDir, plan.release, plan.sig, plan.stamp);
   const tasks = plan.batches.flat();

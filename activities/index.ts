@@ -2,7 +2,7 @@
 // samples-typescript `mutex/`). Workflows import this module as a type only. The list is explicit: a module's
 // other exports (helpers, types) never become activities by accident.
 import { ApplicationFailure } from '@temporalio/common';
-import { deployExtraFiles, flipLatestSymlink, prepareCompose, runReposyncTask, verifyCompose, writeComposeManifest } from './compose.js';
+import { createComposeActivities } from './compose.js';
 import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
@@ -32,14 +32,16 @@ export function createActivities(deps: ReleaseDeps) {
   const { site, catalogue } = deps;
   /** What production keeps comes from the worker's catalogue, whatever the input says. */
   const keepFor = (target: string) => productionOnlyDirsFor(site, catalogue, target);
+  // Built from the worker's own site and catalogue: they re-derive every plan and path they are handed.
+  const compose = createComposeActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
-    prepareCompose,
-    runReposyncTask,
-    deployExtraFiles,
-    verifyCompose,
-    writeComposeManifest,
-    flipLatestSymlink,
+    prepareCompose: compose.prepareCompose,
+    runReposyncTask: compose.runReposyncTask,
+    deployExtraFiles: compose.deployExtraFiles,
+    verifyCompose: compose.verifyCompose,
+    writeComposeManifest: compose.writeComposeManifest,
+    flipLatestSymlink: compose.flipLatestSymlink,
     syncToStaging,
     syncToProduction,
     hardlinkRelease,

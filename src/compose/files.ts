@@ -90,7 +90,16 @@ export async function fetchSmallFile(url: string, opts: { timeoutMs?: number; ma
 
 /** The file name a URL's path ends in (`…/RPM-GPG-KEY-Rocky-SIG-Core` → `RPM-GPG-KEY-Rocky-SIG-Core`). */
 export function urlBasename(url: string): string {
-  const name = path.posix.basename(new URL(url).pathname);
-  if (!name || name === '.' || name === '..') throw new Error(`URL ${url} does not end in a file name`);
-  return decodeURIComponent(name);
+  // Checked after percent-decoding: `%2e%2e` is `..` and `%2F` a slash once decoded, and the decoded name is
+  // what becomes a path.
+  let name: string;
+  try {
+    name = decodeURIComponent(path.posix.basename(new URL(url).pathname));
+  } catch {
+    throw new Error(`URL ${JSON.stringify(url)} is not a URL with a file name`);
+  }
+  if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name) || name.startsWith('.')) {
+    throw new Error(`URL ${JSON.stringify(url)} does not end in a plain file name (got ${JSON.stringify(name)})`);
+  }
+  return name;
 }

@@ -114,6 +114,21 @@ export async function verifyRepoDir(repoDir: string, opts: VerifyOptions = {}): 
   return result(packages.length, bytes);
 }
 
+/**
+ * The packages a repo folder's own metadata lists, by location; null when its repomd.xml or primary metadata is
+ * missing or unreadable (the problems are what verifyRepoDir would report).
+ */
+export async function packagesOfRepo(repoDir: string): Promise<Map<string, PrimaryPackage> | null> {
+  const problems: string[] = [];
+  const entries = await readRepomd(repoDir, (p) => problems.push(p));
+  const primary = entries?.find((e) => e.type === 'primary');
+  const file = primary && localPath(repoDir, primary.href);
+  if (!primary || !file || !(await fs.stat(file).catch(() => null))) return null;
+  const packages = await readPrimary(file, primary, (p) => problems.push(p));
+  if (!packages || problems.length > 0) return null;
+  return new Map(packages.map((p) => [p.href, p]));
+}
+
 /** The entries of repodata/repomd.xml, or null (with the problem reported) when it is missing or not XML. */
 async function readRepomd(repoDir: string, problem: (p: string) => void): Promise<RepomdEntry[] | null> {
   let text: string;

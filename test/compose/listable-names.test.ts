@@ -7,10 +7,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyCompose } from '../../activities/compose.js';
+import { createComposeActivities } from '../../activities/compose.js';
+import { loadCatalogue, parseSite } from '../../src/config/load.js';
 import { describeUnlistableName, findUnlistableNames, unlistableNamesIn } from '../../src/compose/listableNames.js';
-import { composeLayout } from '../../src/paths.js';
-import { core9Plan } from './support.js';
+import { composeDir as datedComposeDir, composeLayout } from '../../src/paths.js';
+import { core9Plan, seedSite } from './support.js';
 
 let dir: string;
 beforeEach(() => {
@@ -57,8 +58,11 @@ describe('unlistable names', () => {
 describe('verifyCompose', () => {
   // Two real (empty) repos made by createrepo_c: verification of the repos themselves passes.
   const plan = { ...core9Plan({ fullRun: true, arches: ['x86_64'], ignoreDebug: true, ignoreSource: true }) };
+  // The activities of a worker whose compose root is the test's folder (they derive the compose folder themselves).
+  const site = () => parseSite({ ...seedSite, composeRoot: dir });
+  const verifyCompose = (input: { plan: typeof plan }) => createComposeActivities({ site: site(), catalogue: loadCatalogue() }).verifyCompose(input);
   async function composeWithRepos() {
-    const layout = composeLayout(dir, plan.release, plan.sig, plan.stamp);
+    const layout = composeLayout(datedComposeDir(site(), plan.release, plan.sig, plan.revision, plan.stamp), plan.release, plan.sig, plan.stamp);
     for (const t of plan.batches.flat()) {
       fs.mkdirSync(path.join(layout.sigRoot, t.relDir), { recursive: true });
       await execa('createrepo_c', ['--quiet', path.join(layout.sigRoot, t.relDir)]);
@@ -70,7 +74,7 @@ describe('verifyCompose', () => {
     const layout = await composeWithRepos();
     fs.mkdirSync(layout.metadataDir, { recursive: true });
     fs.writeFileSync(path.join(layout.metadataDir, 'RPM-GPG-KEY-Rocky-SIG-Core'), 'key\n');
-    const report = (await new MockActivityEnvironment().run(verifyCompose, { plan, composeDir: dir })) as Awaited<ReturnType<typeof verifyCompose>>;
+    const report = (await new MockActivityEnvironment().run(verifyCompose, { plan })) as Awaited<ReturnType<typeof verifyCompose>>;
     expect(report.ok).toBe(true);
   });
 
@@ -78,7 +82,7 @@ describe('verifyCompose', () => {
     const layout = await composeWithRepos();
     fs.mkdirSync(layout.metadataDir, { recursive: true });
     fs.writeFileSync(path.join(layout.metadataDir, 'README\tfor mirrors'), 'readme\n');
-    const err = await new MockActivityEnvironment().run(verifyCompose, { plan, composeDir: dir }).then(
+    const err = await new MockActivityEnvironment().run(verifyCompose, { plan }).then(
       () => null,
       (e: unknown) => e as ApplicationFailure,
     );
