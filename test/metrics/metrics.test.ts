@@ -8,11 +8,13 @@ import { ApplicationFailure, defaultPayloadConverter, type MetricMeter, type Met
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { verifyCompose } from '../../activities/compose.js';
+import { createComposeActivities } from '../../activities/compose.js';
 import { publishFileLists, type PublishFileListsResult } from '../../activities/filelists.js';
 import { planCompose } from '../../src/compose/plan.js';
 import { parseSite } from '../../src/config/load.js';
 import { localSiteRaw } from '../../src/config/local.js';
+import { initRoots } from '../../src/config/roots.js';
+import { composeDir } from '../../src/paths.js';
 import { checkRequest } from '../../src/config/request.js';
 import { SAFE_NAME } from '../../src/config/schema.js';
 import { metricsAddressProblem } from '../../src/metrics/address.js';
@@ -187,8 +189,12 @@ describe('the activity metrics interceptor', () => {
       { activityType: 'verifyCompose' },
       { logger: quiet, metricMeter: recordingMeter(recorded), interceptors: [fromWorkflow({ sig: 'core', release: '9' }), activityMetricsInterceptor] },
     );
-    // An empty compose folder: every planned repo is missing, so verification fails.
-    const failure = await env.run(verifyCompose, { plan, composeDir: path.join(root, 'empty') }).then(
+    // An empty compose folder (the one the worker derives from its own site config): every planned repo is
+    // missing, so verification fails.
+    const { verifyCompose } = createComposeActivities({ site, catalogue: testCatalogue() });
+    initRoots(site);
+    fs.mkdirSync(composeDir(site, plan.release, plan.sig, plan.revision, plan.stamp), { recursive: true });
+    const failure = await env.run(verifyCompose, { plan }).then(
       () => null,
       (e: unknown) => e as ApplicationFailure,
     );
