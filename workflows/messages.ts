@@ -53,6 +53,8 @@ export interface Decision {
   comment?: string;
   /** Lets an approval through although the production preview tripped the deletion guard. */
   allowLargeDeletion?: boolean;
+  /** The compose the person approves (`sigrelease approve` fills it in from `status`); another compose is refused. */
+  composeId?: string;
 }
 export interface RecordedDecision extends Decision {
   approved: boolean;
@@ -77,7 +79,19 @@ export interface ApprovalAck {
 }
 
 /** An rsync preview (what a sync would add, change, delete per repo) with the deletion guard's verdict. */
-export type PreviewSummary = SyncPreview & { guard: { ok: boolean; reason?: string } };
+export type PreviewSummary = SyncPreview & {
+  guard: { ok: boolean; reason?: string };
+  /** Digest of the staging tree taken just before this preview (src/publish/staging-digest.ts); absent from older workers. */
+  stagingDigest?: string;
+  stagingEntries?: number;
+};
+
+/** What the approver saw: the compose and the staging tree's digest. Production is written only while both hold. */
+export interface ApprovalFingerprint {
+  composeId: string;
+  stagingDigest: string;
+  stagingEntries: number;
+}
 
 export interface TaskProgress {
   name: string;
@@ -105,6 +119,8 @@ export interface ReleaseStatus {
   compose: ComposeStatus | null;
   stagingPreview: PreviewSummary | null;
   productionPreview: PreviewSummary | null;
+  /** Recorded when the gate opens: what an approval approves. */
+  fingerprint?: ApprovalFingerprint | null;
   decision: RecordedDecision | null;
   /** Reminders sent while the gate waited (one per `reminderInterval`, none at the deadline itself). */
   remindersSent: number;

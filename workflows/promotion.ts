@@ -5,6 +5,7 @@ import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionCategory, productionReleaseDir } from '../src/paths.js';
 import { quick, type HostActivities } from './activityOptions.js';
+import { asRunFailure } from './approvedStaging.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
 import { lockGrantedSignal, releaseLockSignal, type RecordedDecision } from './messages.js';
@@ -96,13 +97,14 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     reportFile: `${p.previews}/production-sync.txt`,
     guard: r.guard,
     allowLargeDeletion: r.allowLargeDeletion || p.decision.allowLargeDeletion === true,
+    ...(run.fingerprint ? { expectedStagingDigest: run.fingerprint.stagingDigest } : {}),
   };
   const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
   // Runs that were already promoting when this version was deployed replay the single call they made.
-  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync);
+  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync).catch(rethrowAsRunFailure);
   // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
   // so a client that read the previous repomd.xml a moment ago still finds every file it names.
-  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] });
+  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] }).catch(rethrowAsRunFailure);
   // Nothing superseded (a first release, additions only): no client can miss anything, so no wait.
   if (published.preview.deleteEntries > 0) {
     // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
@@ -116,8 +118,12 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     await p.lock.acquire(lockId, r.plan.release);
     run.setStage('promoting');
   }
-  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] });
+  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] }).catch(rethrowAsRunFailure);
   return joinProductionSyncs(published, deleted);
+}
+
+function rethrowAsRunFailure(e: unknown): never {
+  throw asRunFailure(e);
 }
 
 /** One report for a production sync run as two calls (passes 1–2, then pass 3 after the grace period). */

@@ -176,11 +176,20 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
       .option('--comment <text>', 'why')
       .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
       .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
+      .option('--compose <id>', 'the compose you decide on (default: the one `status` shows at the gate); a run with another compose refuses')
       .action(
-        action(async (release: string, sig: string, o: { by: string; comment?: string; allowLargeDeletion?: boolean; signal?: boolean }) => {
+        action(async (release: string, sig: string, o: { by: string; comment?: string; allowLargeDeletion?: boolean; signal?: boolean; compose?: string }) => {
           const { site } = loadConfig(globals());
           const client = await connectClient(site);
-          const decision = { by: o.by, ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
+          // The decision names the compose the person looked at, so that it cannot approve another one.
+          // A signal may be sent while no worker answers queries: then only --compose names it.
+          const composeId = o.compose ?? (o.signal ? undefined : (await releaseStatus(client, release, sig)).fingerprint?.composeId);
+          const decision = {
+            by: o.by,
+            ...(o.comment ? { comment: o.comment } : {}),
+            ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}),
+            ...(composeId ? { composeId } : {}),
+          };
           const ack = await decide(client, release, sig, verb === 'approve', decision, o.signal ? 'signal' : 'update');
           print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}` : `${verb} signal sent to ${sig} ${release}`));
         }),
