@@ -176,11 +176,20 @@ export interface Notification {
 // --- the production lock (workflows/productionLock.ts): one holder per release and production tree.
 export interface LockRequest {
   workflowId: string;
+  /** The requesting run: a new run under the holder's workflow ID means the holder's run has closed. */
+  runId?: string;
+  /** Names one acquisition: grant and release carry it, a grant for another request is ignored. */
+  requestId?: string;
 }
 export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
 export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
 /** Sent to the requester when it holds the lock. */
-export const lockGrantedSignal = defineSignal<[{ lockWorkflowId: string }]>('productionLockGranted');
+export const lockGrantedSignal = defineSignal<[LockGrant]>('productionLockGranted');
+export interface LockGrant {
+  lockWorkflowId: string;
+  /** The request granted; a grant naming no pending request of the run is ignored. */
+  requestId?: string;
+}
 export interface LockStatus {
   release: string;
   /** The release workflow that may write to production now. */

@@ -1,6 +1,6 @@
 // Production promotion, once a person approved: one holder of the production lock at a time, content and
 // repomd.xml first, what left staging only after the metadata grace period, then hardlink and file lists.
-import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionCategory, productionReleaseDir } from '../src/paths.js';
@@ -10,6 +10,7 @@ import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
 import { lockGrantedSignal, releaseLockSignal, type RecordedDecision } from './messages.js';
 import { lockWorkflowId } from './productionLock.js';
+import { grantMatches } from './lockRequests.js';
 import type { ReleaseRun } from './releaseRun.js';
 
 /** This run's turns at the production lock: asked for, granted, given back. */
@@ -17,10 +18,17 @@ export class ProductionLockTurn {
   private granted = false;
   /** The production lock this run asked for and has not given back yet. */
   private toRelease: string | null = null;
+  /** The acquisition this run waits on or holds (null: a run begun before requests had IDs). */
+  private requestId: string | null = null;
 
   /** Registers the grant signal; call before the first await so no grant is lost. */
   listen(): void {
-    setHandler(lockGrantedSignal, () => {
+    setHandler(lockGrantedSignal, (g) => {
+      // Anyone who can signal this run could send a grant: only one naming our pending request counts.
+      if (this.requestId !== null && !grantMatches(this.requestId, g)) {
+        log.warn('ignored a production lock grant that names no pending request of this run', { grant: g?.requestId ?? null });
+        return;
+      }
       this.granted = true;
     });
   }
@@ -30,9 +38,11 @@ export class ProductionLockTurn {
     const info = workflowInfo();
     this.granted = false;
     this.toRelease = lockId;
+    this.requestId = patched('lock-request-ids') ? uuid4() : null;
+    const request = this.requestId ? { requesterRunId: info.runId, requestId: this.requestId } : {};
     // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
     await CancellationScope.nonCancellable(() =>
-      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
+      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...request }),
     );
     await condition(() => this.granted);
   }
@@ -42,7 +52,8 @@ export class ProductionLockTurn {
     const lockId = this.toRelease;
     this.toRelease = null;
     try {
-      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, { workflowId: workflowInfo().workflowId });
+      const { workflowId, runId } = workflowInfo();
+      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, this.requestId ? { workflowId, runId, requestId: this.requestId } : { workflowId });
     } catch (err) {
       log.warn('could not release the production lock', { lock: lockId, error: String(err) });
     }
