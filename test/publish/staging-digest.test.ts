@@ -10,15 +10,16 @@ const file = (p: string, size = 3, mtimeMs = 1000): TreeEntry => ({ path: p, typ
 
 describe('digestEntries (pure)', () => {
   it('gives the same digest for the same entries and another for a different size, mtime, type, link target or order', async () => {
-    const base = [file('a'), { path: 'l', type: 'symlink', size: 1, mtimeMs: 1000, linkTarget: 'a' } as TreeEntry];
+    const link: TreeEntry = { path: 'l', type: 'symlink', size: 1, mtimeMs: 1000, linkTarget: 'a' };
+    const base: TreeEntry[] = [file('a'), link];
     const d = (await digestEntries(base)).digest;
     expect(d).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect((await digestEntries([...base])).digest).toBe(d);
-    expect((await digestEntries([file('a', 4), base[1]])).digest).not.toBe(d);
-    expect((await digestEntries([file('a', 3, 1001), base[1]])).digest).not.toBe(d);
-    expect((await digestEntries([{ ...file('a'), type: 'other' }, base[1]])).digest).not.toBe(d);
-    expect((await digestEntries([file('a'), { ...base[1], linkTarget: 'b' }])).digest).not.toBe(d);
-    expect((await digestEntries([base[1], file('a')])).digest).not.toBe(d);
+    expect((await digestEntries([file('a', 4), link])).digest).not.toBe(d);
+    expect((await digestEntries([file('a', 3, 1001), link])).digest).not.toBe(d);
+    expect((await digestEntries([{ ...file('a'), type: 'other' }, link])).digest).not.toBe(d);
+    expect((await digestEntries([file('a'), { ...link, linkTarget: 'b' }])).digest).not.toBe(d);
+    expect((await digestEntries([link, file('a')])).digest).not.toBe(d);
     expect((await digestEntries([file('a')])).entries).toBe(1);
   });
 
