@@ -10,6 +10,8 @@ import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '..
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
 import { productionOnlyDirsFor } from '../src/publish/production-plan.js';
+import { realpath } from 'node:fs/promises';
+import { stagingDigest as stagingDigestOf } from '../src/publish/staging-digest.js';
 import type { PreviewSummary } from '../workflows/messages.js';
 
 /**
@@ -53,10 +55,14 @@ export function createActivities(deps: ReleaseDeps) {
       reportFile: string;
       guard: { maxDeleteShare: number; maxDeleteCount?: number };
     }): Promise<PreviewSummary> {
+      // The fingerprint is taken before the preview: a change during the preview then fails the later check
+      // instead of slipping in unseen.
+      const staging = await realpath(input.source);
+      const { digest: stagingDigest, entries: stagingEntries } = await stagingDigestOf(staging);
       // The preview must see the ownership the real sync will apply (--chown), or it under-reports changes.
       const preview = await previewSync({ source: input.source, target: input.target, reportFile: input.reportFile, owner: deps.site.owner, keep: keepFor(input.target) });
       const guard = evaluateDeletionGuard(preview, input.guard, false);
-      return { ...preview, guard: guard.ok ? { ok: true } : { ok: false, reason: guard.reason ?? 'too many deletions' } };
+      return { ...preview, guard: guard.ok ? { ok: true } : { ok: false, reason: guard.reason ?? 'too many deletions' }, stagingDigest, stagingEntries };
     },
   };
   return {

@@ -4,7 +4,7 @@
 // cancellation outside an activity context).
 //
 // Failure types (non-retryable unless noted): SourceMissing, TargetNotDirectory, SourceTargetOverlap,
-// DeletionGuardTripped, DeletionExceedsApproval, RsyncNotFound, HardlinkNotFound, HardlinkDirMissing, the rsync types of
+// DeletionGuardTripped, DeletionExceedsApproval, StagingChangedSinceApproval, RsyncNotFound, HardlinkNotFound, HardlinkDirMissing, the rsync types of
 // src/publish/exit-codes.ts (RsyncUsageError, … non-retryable; RsyncPartialTransfer, RsyncIoError, DiskFull,
 // RsyncMaxDeleteReached, … retryable), HardlinkFailed (retryable).
 import { createReadStream } from 'node:fs';
@@ -20,6 +20,7 @@ import { SyncPreviewBuilder } from '../src/publish/itemize.js';
 import { keepDirFilters, productionPasses, type ProductionPassNumber } from '../src/publish/production-plan.js';
 import { Progress2Tracker, parseRsyncStats } from '../src/publish/progress.js';
 import { previewArgs, stagingSyncArgs } from '../src/publish/rsync-args.js';
+import { stagingDigest } from '../src/publish/staging-digest.js';
 import { activityContext, Heartbeater, previousHeartbeat, runTool, throwIfCancelled, type RunToolResult } from '../src/publish/runner.js';
 import type { ApprovedDeletions, DeletionGuardOptions, DeletionGuardResult, Owner, SyncHeartbeat, SyncPreview } from '../src/publish/types.js';
 
@@ -73,6 +74,12 @@ export interface ProductionSyncInput extends SyncInput {
    * metadata grace period on a durable timer, then runs [3]: the deletions.
    */
   passes?: readonly ProductionPassNumber[];
+  /**
+   * The staging digest the approver saw at the gate (src/publish/staging-digest.ts). When given, staging is
+   * digested again before anything in production is touched; a different digest fails with
+   * StagingChangedSinceApproval (non-retryable) and production stays as it was.
+   */
+  expectedStagingDigest?: string;
 }
 
 export interface ProductionPassResult {
@@ -163,6 +170,7 @@ export async function syncToProduction(input: ProductionSyncInput): Promise<Prod
   await checkTarget(source, input.target);
   const hb = newHeartbeater(source, resumedAfterPass, input.heartbeatIntervalMs).start();
   try {
+    if (input.expectedStagingDigest !== undefined) await refuseChangedStaging(source, input.expectedStagingDigest);
     const preview = await runPreview({ ...input, source, reportFile: attemptReportFile(input.reportFile) });
     const guard = enforceGuard(preview, input);
     if (guard.overridden && input.approvedDeletions) enforceApprovedDeletions(preview, input.approvedDeletions);
@@ -243,6 +251,23 @@ export async function hardlinkRelease(input: HardlinkReleaseInput): Promise<Hard
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
+
+/**
+ * Production gets only what the approver saw: staging's digest now must be the one recorded at the gate.
+ * Failing (rather than re-previewing quietly) makes a person look again at a new release.
+ */
+async function refuseChangedStaging(source: string, approved: string): Promise<void> {
+  const now = (await stagingDigest(source)).digest;
+  if (now === approved) return;
+  throw ApplicationFailure.create({
+    type: 'StagingChangedSinceApproval',
+    nonRetryable: true,
+    message:
+      `staging ${source} changed since the approval gate previewed it (approved digest ${approved}, staging now ${now}). ` +
+      `Production was not touched. Start a new release so that someone approves what staging holds now.`,
+    details: [{ approvedDigest: approved, stagingDigest: now, staging: source }],
+  });
+}
 
 function newHeartbeater(source: string, completedPasses: number, intervalMs?: number) {
   return new Heartbeater<SyncHeartbeat>(

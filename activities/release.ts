@@ -65,14 +65,23 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** Joins the release's production queue; the lock workflow signals the requester when its turn comes. */
-    async requestProductionLock(input: { lockWorkflowId: string; release: string; requesterWorkflowId: string; taskQueue: string }): Promise<string> {
+    async requestProductionLock(input: {
+      lockWorkflowId: string;
+      release: string;
+      requesterWorkflowId: string;
+      taskQueue: string;
+      requesterRunId?: string;
+      requestId?: string;
+    }): Promise<string> {
       if (!deps.client) throw ApplicationFailure.create({ type: 'NoClient', message: 'worker was built without a Temporal client', nonRetryable: true });
       await deps.client.workflow.signalWithStart(productionLock, {
         workflowId: input.lockWorkflowId,
         taskQueue: input.taskQueue || activityInfo().taskQueue,
         args: [{ release: input.release, queue: [] }],
         signal: requestLockSignal,
-        signalArgs: [{ workflowId: input.requesterWorkflowId }],
+        signalArgs: [
+          input.requestId ? { workflowId: input.requesterWorkflowId, runId: input.requesterRunId, requestId: input.requestId } : { workflowId: input.requesterWorkflowId },
+        ],
       });
       return input.lockWorkflowId;
     },

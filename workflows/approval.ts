@@ -2,6 +2,7 @@
 // (workflows/gate.ts), the wait with its reminders and deadline, and what is recorded once someone decides.
 import { ApplicationFailure, condition, log, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
+import { composeRefusal } from './approvedStaging.js';
 import { durationMs } from './duration.js';
 import { gateDetails } from '../src/uiText.js';
 import { ApprovalGate, decisionUsage, gateWakes, howToDecide, overridesText, previewText } from './gate.js';
@@ -23,7 +24,8 @@ import type { RuntimeOptions } from './runtimeOptions.js';
 /** Registers the decision messages; call before the first await so that none is lost. */
 export function listenForDecisions(run: ReleaseRun): void {
   const { gate } = run;
-  const refusal = (d: Decision | undefined, approving: boolean) => gate.refusal(d, approving, { stage: run.stage, productionPreview: run.result.productionPreview });
+  const refusal = (d: Decision | undefined, approving: boolean) =>
+    gate.refusal(d, approving, { stage: run.stage, productionPreview: run.result.productionPreview }) ?? composeRefusal(d, run.composeAtGate);
   /** Who decided, when and why: in the status query, the memo, the `SigApprover` search attribute and the result. */
   const take = (d: Decision, approved: boolean, via: RecordedDecision['via']): RecordedDecision => {
     const decision = gate.record(d, approved, via, new Date().toISOString());
@@ -82,7 +84,7 @@ export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime
   const every = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
   gate.deadline = new Date(deadline).toISOString();
   const previewTable = [overridesText(run.view().requestOverrides ?? []), previewText(preview)].filter(Boolean).join('\n\n');
-  run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports }));
+  run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports, fingerprint: run.fingerprint }));
   run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
   /** The gate closes with a decision, or with none at the deadline: that wait is a metric. */
   const closed = (d: RecordedDecision | null) => {

@@ -53,6 +53,8 @@ export interface Decision {
   comment?: string;
   /** Lets an approval through although the production preview tripped the deletion guard. */
   allowLargeDeletion?: boolean;
+  /** The compose the person approves (`sigrelease approve` fills it in from `status`); another compose is refused. */
+  composeId?: string;
 }
 export interface RecordedDecision extends Decision {
   approved: boolean;
@@ -77,7 +79,19 @@ export interface ApprovalAck {
 }
 
 /** An rsync preview (what a sync would add, change, delete per repo) with the deletion guard's verdict. */
-export type PreviewSummary = SyncPreview & { guard: { ok: boolean; reason?: string } };
+export type PreviewSummary = SyncPreview & {
+  guard: { ok: boolean; reason?: string };
+  /** Digest of the staging tree taken just before this preview (src/publish/staging-digest.ts); absent from older workers. */
+  stagingDigest?: string;
+  stagingEntries?: number;
+};
+
+/** What the approver saw: the compose and the staging tree's digest. Production is written only while both hold. */
+export interface ApprovalFingerprint {
+  composeId: string;
+  stagingDigest: string;
+  stagingEntries: number;
+}
 
 export interface TaskProgress {
   name: string;
@@ -105,6 +119,8 @@ export interface ReleaseStatus {
   compose: ComposeStatus | null;
   stagingPreview: PreviewSummary | null;
   productionPreview: PreviewSummary | null;
+  /** Recorded when the gate opens: what an approval approves. */
+  fingerprint?: ApprovalFingerprint | null;
   decision: RecordedDecision | null;
   /** Reminders sent while the gate waited (one per `reminderInterval`, none at the deadline itself). */
   remindersSent: number;
@@ -162,11 +178,20 @@ export interface Notification {
 // --- the production lock (workflows/productionLock.ts): one holder per release and production tree.
 export interface LockRequest {
   workflowId: string;
+  /** The requesting run: a new run under the holder's workflow ID means the holder's run has closed. */
+  runId?: string;
+  /** Names one acquisition: grant and release carry it, a grant for another request is ignored. */
+  requestId?: string;
 }
 export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
 export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
 /** Sent to the requester when it holds the lock. */
-export const lockGrantedSignal = defineSignal<[{ lockWorkflowId: string }]>('productionLockGranted');
+export const lockGrantedSignal = defineSignal<[LockGrant]>('productionLockGranted');
+export interface LockGrant {
+  lockWorkflowId: string;
+  /** The request granted; a grant naming no pending request of the run is ignored. */
+  requestId?: string;
+}
 export interface LockStatus {
   release: string;
   /** The release workflow that may write to production now. */

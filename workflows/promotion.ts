@@ -1,16 +1,18 @@
 // Production promotion, once a person approved: one holder of the production lock at a time, content and
 // repomd.xml first, what left staging only after the metadata grace period, then hardlink and file lists.
-import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionCategory, productionReleaseDir } from '../src/paths.js';
 import { deletionsOf } from '../src/publish/guard.js';
 import { quick, type HostActivities } from './activityOptions.js';
+import { asRunFailure } from './approvedStaging.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
 import { lockGrantedSignal, releaseLockSignal, type PreviewSummary, type RecordedDecision } from './messages.js';
 import { recordLockWait } from './metrics.js';
 import { lockWorkflowId } from './productionLock.js';
+import { grantMatches } from './lockRequests.js';
 import type { ReleaseRun } from './releaseRun.js';
 
 /** This run's turns at the production lock: asked for, granted, given back. */
@@ -18,10 +20,17 @@ export class ProductionLockTurn {
   private granted = false;
   /** The production lock this run asked for and has not given back yet. */
   private toRelease: string | null = null;
+  /** The acquisition this run waits on or holds (null: a run begun before requests had IDs). */
+  private requestId: string | null = null;
 
   /** Registers the grant signal; call before the first await so no grant is lost. */
   listen(): void {
-    setHandler(lockGrantedSignal, () => {
+    setHandler(lockGrantedSignal, (g) => {
+      // Anyone who can signal this run could send a grant: only one naming our pending request counts.
+      if (this.requestId !== null && !grantMatches(this.requestId, g)) {
+        log.warn('ignored a production lock grant that names no pending request of this run', { grant: g?.requestId ?? null });
+        return;
+      }
       this.granted = true;
     });
   }
@@ -32,9 +41,11 @@ export class ProductionLockTurn {
     const asked = Date.now();
     this.granted = false;
     this.toRelease = lockId;
+    this.requestId = patched('lock-request-ids') ? uuid4() : null;
+    const request = this.requestId ? { requesterRunId: info.runId, requestId: this.requestId } : {};
     // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
     await CancellationScope.nonCancellable(() =>
-      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
+      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...request }),
     );
     await condition(() => this.granted);
     recordLockWait({ sig, release }, asked);
@@ -45,7 +56,8 @@ export class ProductionLockTurn {
     const lockId = this.toRelease;
     this.toRelease = null;
     try {
-      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, { workflowId: workflowInfo().workflowId });
+      const { workflowId, runId } = workflowInfo();
+      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, this.requestId ? { workflowId, runId, requestId: this.requestId } : { workflowId });
     } catch (err) {
       log.warn('could not release the production lock', { lock: lockId, error: String(err) });
     }
@@ -106,13 +118,14 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     guard: r.guard,
     allowLargeDeletion: r.allowLargeDeletion || p.decision.allowLargeDeletion === true,
     ...(capDeletions ? { approvedDeletions: deletionsOf(p.preview) } : {}),
+    ...(run.fingerprint ? { expectedStagingDigest: run.fingerprint.stagingDigest } : {}),
   };
   const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
   // Runs that were already promoting when this version was deployed replay the single call they made.
-  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync);
+  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync).catch(rethrowAsRunFailure);
   // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
   // so a client that read the previous repomd.xml a moment ago still finds every file it names.
-  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] });
+  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] }).catch(rethrowAsRunFailure);
   // Nothing superseded (a first release, additions only): no client can miss anything, so no wait.
   if (published.preview.deleteEntries > 0) {
     // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
@@ -126,8 +139,12 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     await p.lock.acquire(lockId, r.plan.release, r.plan.sig);
     run.setStage('promoting');
   }
-  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] });
+  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] }).catch(rethrowAsRunFailure);
   return joinProductionSyncs(published, deleted);
+}
+
+function rethrowAsRunFailure(e: unknown): never {
+  throw asRunFailure(e);
 }
 
 /** One report for a production sync run as two calls (passes 1–2, then pass 3 after the grace period). */

@@ -10,6 +10,7 @@ import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick } from './activityOptions.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
+import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
 import { composeSig, type ComposeResult } from './compose.js';
 import { innermostMessage, isUnexpected } from './failures.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages.js';
@@ -69,6 +70,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const preview = await host.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
+    run.fingerprint = fingerprintAtGate(compose.composeId, preview);
+    if (decisionsNameCompose()) run.composeAtGate = compose.composeId;
     const decision = await awaitApproval(run, r, runtime, {
       composeId: compose.composeId,
       manifest: compose.manifest,

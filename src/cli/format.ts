@@ -23,6 +23,9 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
     for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${formatBytes(k.bytes)}): exists only in production, never deleted`);
     if (!st.productionPreview.guard.ok) out.push(`DELETION GUARD: ${st.productionPreview.guard.reason}`);
   }
+  if (st.fingerprint) {
+    out.push(`approval binds to compose ${st.fingerprint.composeId}, staging digest ${st.fingerprint.stagingDigest} (${st.fingerprint.stagingEntries} entries)`);
+  }
   if (st.stage === 'awaiting-approval') {
     out.push(`waiting for approval until ${st.approvalDeadline} (${st.remindersSent} reminders sent)`);
     out.push(`  sigrelease approve ${st.release} ${st.sig} --comment "..."   |   sigrelease reject ${st.release} ${st.sig} --comment "..."`);

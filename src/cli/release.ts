@@ -98,6 +98,7 @@ interface DecisionOptions {
   comment?: string;
   allowLargeDeletion?: boolean;
   signal?: boolean;
+  compose?: string;
 }
 
 function registerDecisions(program: Command, globals: () => GlobalOptions): void {
@@ -109,15 +110,24 @@ function registerDecisions(program: Command, globals: () => GlobalOptions): void
       .option('--comment <text>', 'why')
       .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
       .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
+      .option('--compose <id>', 'the compose you decide on (default: the one `status` shows at the gate); a run with another compose refuses')
       .action(
         action(async (release: string, sig: string, o: DecisionOptions) => {
           checkReleaseArg(release);
           checkSigArg(sig);
           if (!o.by.trim()) throw new CliError(`--by ${JSON.stringify(o.by)}: say who decides (no USER in the environment to default to)`, EXIT.badInput);
           const { site } = loadConfig(globals());
-          const { connectClient, decide } = await import('../client.js');
+          const { connectClient, decide, releaseStatus } = await import('../client.js');
           const client = await connectClient(site);
-          const decision = { by: o.by, ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
+          // The decision names the compose the person looked at, so that it cannot approve another one.
+          // A signal may be sent while no worker answers queries: then only --compose names it.
+          const composeId = o.compose ?? (o.signal ? undefined : (await releaseStatus(client, release, sig)).fingerprint?.composeId);
+          const decision = {
+            by: o.by,
+            ...(o.comment ? { comment: o.comment } : {}),
+            ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}),
+            ...(composeId ? { composeId } : {}),
+          };
           const ack = await decide(client, release, sig, verb === 'approve', decision, o.signal ? 'signal' : 'update');
           print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}` : `${verb} signal sent to ${sig} ${release}`));
         }),
