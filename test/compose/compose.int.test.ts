@@ -26,6 +26,7 @@ import { failureChain, testCatalogue, testSite, uniqueQueue, waitFor, withWorker
 import { treeDigest } from '../helpers/trees.js';
 import { CREATEREPO_EXITS } from '../../src/tools/exit-codes.js';
 import { runToolChecked } from '../../src/tools/run.js';
+import { ROOT_MARKER_FILE } from '../../src/config/roots.js';
 
 /** Composes are dated to the second: wait until the next run gets a folder of its own. */
 async function nextStamp(): Promise<void> {
@@ -178,7 +179,8 @@ describe('compose stage', () => {
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect(failureChain(err)).toMatch(/NoLatestCompose/);
-      expect(fs.readdirSync(site.composeRoot)).toEqual([]);
+      // Nothing but the root's own marker (sigrelease init-roots).
+      expect(fs.readdirSync(site.composeRoot)).toEqual([ROOT_MARKER_FILE]);
     });
   });
 

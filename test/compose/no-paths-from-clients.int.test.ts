@@ -17,6 +17,7 @@ import { composeStamp } from '../../src/paths.js';
 import type { ComposeInput } from '../../workflows/messages.js';
 import { CORE9_KEY_GIT_PATH, CORE9_PROJECT_ID, buildYumrepofs, fixtureSpecForSig, startYumrepofs, type YumrepofsServer } from '../fixtures/yumrepofs.js';
 import { failureChain, serverAddress, testCatalogue, testClient, testSite, uniqueQueue, withWorkers } from '../helpers/temporal.js';
+import { ROOT_MARKER_FILE } from '../../src/config/roots.js';
 
 let yum: YumrepofsServer;
 let site: SiteConfig;
@@ -28,8 +29,9 @@ let worker: Worker;
 let running: Promise<void>;
 
 /** Every entry under `dir` (files, folders, links), relative. */
+/** What a folder holds, the root marker that `sigrelease init-roots` wrote aside: it is the root's, not a write. */
 function entries(dir: string): string[] {
-  return fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).sort() : [];
+  return fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((e) => e !== ROOT_MARKER_FILE).sort() : [];
 }
 
 const siteRoots = () => ({ composeRoot: site.composeRoot, stagingRoot: site.stagingRoot, productionRoot: site.productionRoot });

@@ -15,6 +15,7 @@ import { lockWorkflowId } from '../../workflows/productionLock.js';
 import { buildYumrepofs, defaultCoreFixture, startYumrepofs, type YumrepofsServer } from '../fixtures/yumrepofs.js';
 import { failureChain, serverAddress, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
+import { ROOT_MARKER_FILE } from '../../src/config/roots.js';
 
 
 let yum: YumrepofsServer;
@@ -178,7 +179,7 @@ describe('a SIG release, end to end', () => {
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect(failureChain(err)).toMatch(/BadRequest.*unknown SIG "cor"; known: .*core/s);
-      expect(fs.readdirSync(site.composeRoot)).toEqual([]);
+      expect(fs.readdirSync(site.composeRoot)).toEqual([ROOT_MARKER_FILE]); // nothing but the root's marker
     });
   });
 });

@@ -11,6 +11,7 @@ import { releaseWorkflowId } from '../../src/client.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { serverAddress, testClient, testSite, uniqueQueue } from '../helpers/temporal.js';
 import { BIN, tempDir, writeSiteYaml } from './support.js';
+import { ROOT_MARKER_FILE } from '../../src/config/roots.js';
 
 const { address, namespace } = serverAddress();
 let client: Client;
@@ -112,7 +113,7 @@ describe('bad input at the sigrelease command line', () => {
     }
     // Nothing was started, nothing written, no command ran.
     expect(started).toEqual([]);
-    expect(fs.readdirSync(site.composeRoot)).toEqual([]);
+    expect(fs.readdirSync(site.composeRoot)).toEqual([ROOT_MARKER_FILE]); // nothing but the root's marker
     expect(fs.existsSync(marker)).toBe(false);
   }, 300_000);
 
