@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
 import type { SyncPreview } from '../src/publish/types.js';
+import type { DecisionSubject } from './signedMessages.js';
 
 /** Search attributes (Keyword) registered on the dev server and in production: list runs by SIG, release, stage. */
 export const SEARCH_ATTRIBUTES = {
@@ -49,17 +50,39 @@ export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected
 
 /** What a person sends with approve/reject (Web UI, `temporal workflow signal`, our CLI). */
 export interface Decision {
+  /** A principal name: letters, digits and `._@-`, at most 64 characters (the name in allowed_signers). */
   by: string;
+  /** At most 2,000 characters. */
   comment?: string;
   /** Lets an approval through although the production preview tripped the deletion guard. */
   allowLargeDeletion?: boolean;
+  /** When signed (workflows/signedMessages.ts): the signer's time, ISO. */
+  signedAt?: string;
+  /** When signed: the armored `ssh-keygen -Y sign -n sigrelease-decision` signature of the decision message. */
+  signature?: string;
 }
-export interface RecordedDecision extends Decision {
+/** A signature the worker verified against approval.allowedSigners. */
+export interface VerifiedSigner {
+  principal: string;
+  /** `SHA256:...` of the key that signed. */
+  keyFingerprint: string;
+}
+export interface RecordedDecision {
+  by: string;
+  comment?: string;
+  allowLargeDeletion?: boolean;
   approved: boolean;
   /** ISO time, workflow clock. */
   at: string;
   via: 'signal' | 'update';
+  /** Set when the decision was signed and the signature verified. */
+  signed?: VerifiedSigner;
 }
+/** Who started the run, as far as the run can tell. */
+export type Starter =
+  | { kind: 'signed'; principal: string; keyFingerprint: string }
+  | { kind: 'schedule'; scheduleId: string }
+  | { kind: 'unsigned'; claimed?: string };
 
 // A signal is accepted even while no worker runs; a refused one only shows in `status.warnings`.
 export const approveSignal = defineSignal<[Decision]>('approve');
@@ -111,6 +134,10 @@ export interface ReleaseStatus {
   approvalDeadline: string | null;
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
+  /** At the gate: what a signed decision must name (workflows/signedMessages.ts `decisionMessage`). */
+  signing?: DecisionSubject | null;
+  /** Who started the run: a verified signer, a schedule, or unsigned. */
+  startedBy?: Starter | null;
   error: string | null;
   warnings: string[];
 }
@@ -158,13 +185,21 @@ export interface Notification {
 }
 
 // --- the production lock (workflows/productionLock.ts): one holder per release and production tree.
+// Internal messages between the lock and the release runs, not for people: a grant or a release counts only
+// when it names the request it belongs to (a random ID the requester made), so one typed by hand is ignored.
 export interface LockRequest {
   workflowId: string;
+  /** The requester's ID for this turn; absent in requests made before request IDs existed. */
+  requestId?: string;
 }
 export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
 export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
 /** Sent to the requester when it holds the lock. */
-export const lockGrantedSignal = defineSignal<[{ lockWorkflowId: string }]>('productionLockGranted');
+export const lockGrantedSignal = defineSignal<[LockGrant]>('productionLockGranted');
+export interface LockGrant {
+  lockWorkflowId: string;
+  requestId?: string;
+}
 export interface LockStatus {
   release: string;
   /** The release workflow that may write to production now. */

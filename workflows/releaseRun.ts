@@ -91,7 +91,14 @@ export class ReleaseRun {
 
   /** What the `status` query answers: the run's status with the gate's state. */
   view(): ReleaseStatus {
-    return { ...this.status, decision: this.gate.decision, remindersSent: this.gate.remindersSent, approvalDeadline: this.gate.deadline };
+    return {
+      ...this.status,
+      decision: this.gate.decision,
+      remindersSent: this.gate.remindersSent,
+      approvalDeadline: this.gate.deadline,
+      signing: this.gate.subject,
+      warnings: [...this.status.warnings, ...this.gate.refusalWarnings()],
+    };
   }
 
   setStage(stage: Stage, details?: string): void {
@@ -102,7 +109,7 @@ export class ReleaseRun {
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
-  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error'>>): void {
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy'>>): void {
     Object.assign(this.status, fields);
   }
 
@@ -117,6 +124,7 @@ export class ReleaseRun {
       decision: this.gate.decision,
       approvalDeadline: this.gate.deadline,
       remindersSent: this.gate.remindersSent,
+      warnings: [...this.status.warnings, ...this.gate.refusalWarnings()],
     });
   }
 
