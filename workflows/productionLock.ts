@@ -27,20 +27,30 @@ export const lockWorkflowId = (productionRoot: string) => `sigrelease-production
 export async function productionLock(input: LockInput): Promise<void> {
   const me = workflowInfo().workflowId;
   const queue = [...input.queue];
-  let holder: { workflowId: string; since: string } | null = null;
+  let holder: { workflowId: string; requestId?: string; since: string } | null = null;
+  /** A release names the turn it ends; requests made before request IDs existed are matched by workflow ID. */
+  const sameTurn = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && (a.requestId === undefined || a.requestId === b.requestId);
 
-  setHandler(requestLockSignal, (r) => {
-    // A retried request from the holder or from someone already in line is the same request.
-    if (r.workflowId !== holder?.workflowId && !queue.some((q) => q.workflowId === r.workflowId)) queue.push(r);
-  });
-  setHandler(releaseLockSignal, (r) => {
-    if (holder?.workflowId === r.workflowId) {
-      holder = null;
-      return;
-    }
-    const i = queue.findIndex((q) => q.workflowId === r.workflowId);
-    if (i >= 0) queue.splice(i, 1); // a requester that gave up before its turn
-  });
+  setHandler(
+    requestLockSignal,
+    (r) => {
+      // A retried request from the holder or from someone already in line is the same request.
+      if (r.workflowId !== holder?.workflowId && !queue.some((q) => q.workflowId === r.workflowId)) queue.push(r);
+    },
+    { description: 'Internal: sent by a release run (through an activity) to ask for its turn at production' },
+  );
+  setHandler(
+    releaseLockSignal,
+    (r) => {
+      if (holder && sameTurn(holder, r)) {
+        holder = null;
+        return;
+      }
+      const i = queue.findIndex((q) => sameTurn(q, r));
+      if (i >= 0) queue.splice(i, 1); // a requester that gave up before its turn
+    },
+    { description: 'Internal: sent by the holding release run; ignored unless it names the current turn' },
+  );
   setHandler(lockStatusQuery, () => ({
     release: input.release,
     holder: holder?.workflowId ?? null,
@@ -52,9 +62,9 @@ export async function productionLock(input: LockInput): Promise<void> {
     if (queue.length === 0 && !(await condition(() => queue.length > 0, input.idle ?? '10 minutes'))) return;
     const next = queue.shift()!;
     // Holder before the grant goes out: a release that races the grant still finds its holder.
-    holder = { workflowId: next.workflowId, since: new Date().toISOString() };
+    holder = { workflowId: next.workflowId, ...(next.requestId ? { requestId: next.requestId } : {}), since: new Date().toISOString() };
     try {
-      await getExternalWorkflowHandle(next.workflowId).signal(lockGrantedSignal, { lockWorkflowId: me });
+      await getExternalWorkflowHandle(next.workflowId).signal(lockGrantedSignal, { lockWorkflowId: me, ...(next.requestId ? { requestId: next.requestId } : {}) });
     } catch (e) {
       log.warn('lock requester is gone; granting the next one', { requester: next.workflowId, error: String(e) });
       holder = null;

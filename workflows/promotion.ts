@@ -1,13 +1,13 @@
 // Production promotion, once a person approved: one holder of the production lock at a time, content and
 // repomd.xml first, what left staging only after the metadata grace period, then hardlink and file lists.
-import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionCategory, productionReleaseDir } from '../src/paths.js';
 import { quick, type HostActivities } from './activityOptions.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
-import { lockGrantedSignal, releaseLockSignal, type RecordedDecision } from './messages.js';
+import { lockGrantedSignal, releaseLockSignal, type LockGrant, type RecordedDecision } from './messages.js';
 import { lockWorkflowId } from './productionLock.js';
 import type { ReleaseRun } from './releaseRun.js';
 
@@ -16,12 +16,25 @@ export class ProductionLockTurn {
   private granted = false;
   /** The production lock this run asked for and has not given back yet. */
   private toRelease: string | null = null;
+  /** This turn's request ID (runs since 'lock-request-ids'): a grant or release for another turn is ignored. */
+  private requestId: string | undefined;
 
   /** Registers the grant signal; call before the first await so no grant is lost. */
   listen(): void {
-    setHandler(lockGrantedSignal, () => {
-      this.granted = true;
-    });
+    setHandler(
+      lockGrantedSignal,
+      (g) => {
+        if (this.grantIsMine(g)) this.granted = true;
+        else log.warn('ignored a production lock grant that names no request of this run', { grant: JSON.stringify(g).slice(0, 200) });
+      },
+      { description: 'Internal: sent by the production lock to the run whose turn it is; ignored unless it names that request' },
+    );
+  }
+
+  /** A grant counts only from the lock this run asked, for the request it made. */
+  private grantIsMine(g: LockGrant | undefined): boolean {
+    if (this.requestId === undefined) return true; // a run that asked before request IDs existed (replay)
+    return g?.lockWorkflowId === this.toRelease && g?.requestId === this.requestId;
   }
 
   /** Asks the production lock for a turn and waits for it; `release` gives it back. */
@@ -29,9 +42,11 @@ export class ProductionLockTurn {
     const info = workflowInfo();
     this.granted = false;
     this.toRelease = lockId;
+    this.requestId = patched('lock-request-ids') ? uuid4() : undefined;
+    const requestId = this.requestId ? { requestId: this.requestId } : {};
     // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
     await CancellationScope.nonCancellable(() =>
-      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue }),
+      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...requestId }),
     );
     await condition(() => this.granted);
   }
@@ -41,7 +56,7 @@ export class ProductionLockTurn {
     const lockId = this.toRelease;
     this.toRelease = null;
     try {
-      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, { workflowId: workflowInfo().workflowId });
+      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, { workflowId: workflowInfo().workflowId, ...(this.requestId ? { requestId: this.requestId } : {}) });
     } catch (err) {
       log.warn('could not release the production lock', { lock: lockId, error: String(err) });
     }
