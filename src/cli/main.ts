@@ -48,7 +48,9 @@ program
   .option('--allow-large-deletion', 'let syncs delete more than the deletion guard allows')
   .option('--attach', 'if a run of this SIG and release is going, follow it instead of failing')
   .option('--no-wait', 'return as soon as the run has started')
-  .option('--requested-by <name>', 'recorded in the run', process.env.SUDO_USER ?? process.env.USER)
+  .option('--requested-by <name>', 'recorded in the run (your name in approval.allowedSigners when the start is signed)', process.env.SUDO_USER ?? process.env.USER)
+  .option('--key <file>', 'sign the start with this SSH key (default where the site requires signatures: the ssh-agent)')
+  .option('--no-sign', 'start unsigned even where the site requires signatures (then nobody can approve it if self-approval is forbidden)')
   .action(
     action(async (o: Record<string, unknown>) => {
       const { site, catalogue } = loadConfig(globals());
@@ -63,7 +65,10 @@ program
       }
       if (o.requestedBy) raw.requestedBy = o.requestedBy;
       const client = await connectClient(site);
-      const handle = await startRelease(client, site, catalogue, raw, { attach: Boolean(o.attach) });
+      // A signed start says who started the run, so that they cannot approve it too (approval.forbidSelfApproval).
+      const signing = o.sign !== false && (o.key !== undefined || site.approval.requireSignature);
+      const sign = signing ? { by: String(o.requestedBy ?? ''), ...(typeof o.key === 'string' ? { keyFile: o.key } : {}) } : undefined;
+      const handle = await startRelease(client, site, catalogue, raw, { attach: Boolean(o.attach), ...(sign ? { sign } : {}) });
       if (!globals().json) process.stderr.write(`started ${handle.workflowId}\n`);
       if (o.wait === false) {
         print(globals(), { workflowId: handle.workflowId }, () => handle.workflowId);

@@ -10,7 +10,11 @@ import type { Command } from 'commander';
 import { CliError, EXIT, connectClient, decide, releaseStatus, releaseWorkflowId } from '../client.js';
 import { formatStatus } from './format.js';
 import { SAFE_NAME } from '../config/schema.js';
-import { FINAL_STAGES, SEARCH_ATTRIBUTES, STAGES, type Stage } from '../../workflows/messages.js';
+import { FINAL_STAGES, SEARCH_ATTRIBUTES, STAGES, type Decision, type Stage } from '../../workflows/messages.js';
+import { boundsProblem } from '../../workflows/gate.js';
+import { DECISION_NAMESPACE, decisionMessage, type Verdict } from '../../workflows/signedMessages.js';
+import { signWithKeyOrAgent } from '../approval/keys.js';
+import { SigningError } from '../approval/sshsig.js';
 import { action, loadConfig, print, type GlobalOptions } from './common.js';
 
 // Every stage, and the final ones: listing a final stage shows closed runs, not only running ones.
@@ -171,18 +175,29 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
   for (const verb of ['approve', 'reject'] as const) {
     program
       .command(`${verb} <release> <sig>`)
-      .description(`${verb} the release waiting at the gate`)
-      .option('--by <name>', 'who decides (checked against the approver allowlist)', process.env.SUDO_USER ?? process.env.USER ?? '')
+      .description(`${verb} the release waiting at the gate (signed with your SSH key where the site requires it)`)
+      .option('--by <name>', 'who decides: your name in approval.allowedSigners', process.env.SUDO_USER ?? process.env.USER ?? '')
       .option('--comment <text>', 'why')
       .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
+      .option('--key <file>', 'sign with this SSH key (a private key, or a public key whose private half is in the ssh-agent)')
+      .option('--no-sign', 'send the decision unsigned (sites that do not require signatures)')
+      .option('--print-signed', 'print the signed decision as JSON (for the Web UI or `temporal workflow signal --input`) instead of sending it')
       .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
       .action(
-        action(async (release: string, sig: string, o: { by: string; comment?: string; allowLargeDeletion?: boolean; signal?: boolean }) => {
+        action(async (release: string, sig: string, o: DecideOptions) => {
+          const decision = decisionClaims(o);
           const { site } = loadConfig(globals());
           const client = await connectClient(site);
-          const decision = { by: o.by, ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
-          const ack = await decide(client, release, sig, verb === 'approve', decision, o.signal ? 'signal' : 'update');
-          print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}` : `${verb} signal sent to ${sig} ${release}`));
+          // Signed when asked to, or when this site requires it (then the key is --key or the ssh-agent's first).
+          const wanted = o.key !== undefined || o.printSigned === true || (o.sign !== false && site.approval.requireSignature);
+          const sent = wanted ? await signedDecision(client, release, sig, verb, decision, o.key) : decision;
+          if (o.printSigned) {
+            print(globals(), sent, () => JSON.stringify(sent));
+            return;
+          }
+          const ack = await decide(client, release, sig, verb === 'approve', sent, o.signal ? 'signal' : 'update');
+          const signer = ack?.decision.signed ? ` (signature by ${ack.decision.signed.principal}, key ${ack.decision.signed.keyFingerprint})` : '';
+          print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}${signer}` : `${verb} signal sent to ${sig} ${release}; see \`sigrelease status ${release} ${sig}\``));
         }),
       );
   }
@@ -273,6 +288,41 @@ function rowOf(wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status'
     approver: sa.get(SEARCH_ATTRIBUTES.approver) ?? null,
     scheduledBy: sa.get(SCHEDULED_BY) ?? null,
   };
+}
+
+interface DecideOptions {
+  by: string;
+  comment?: string;
+  allowLargeDeletion?: boolean;
+  key?: string;
+  sign?: boolean;
+  printSigned?: boolean;
+  signal?: boolean;
+}
+
+/** The decision's own fields, bounded as the gate bounds them: refused here before anything is contacted. */
+function decisionClaims(o: DecideOptions): Decision {
+  const decision: Decision = { by: o.by.trim(), ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
+  const problem = boundsProblem(decision);
+  if (problem) throw new CliError(problem.replace('"by"', '--by').replace('"comment"', '--comment'), EXIT.badInput);
+  return decision;
+}
+
+/**
+ * Signs `decision` for the run waiting at the gate: the message names the run, its compose and its production
+ * preview as the run itself reports them (`status`), so the signature is good for this decision only.
+ */
+export async function signedDecision(client: Client, release: string, sig: string, verb: Verdict, decision: Decision, keyFile: string | undefined): Promise<Decision> {
+  const st = await releaseStatus(client, release, sig);
+  if (st.stage !== 'awaiting-approval' || !st.signing) throw new CliError(`${sig} ${release} is not waiting for approval (stage: ${st.stage}); nothing to sign`, EXIT.badInput);
+  const claims = { ...decision, signedAt: new Date().toISOString() };
+  try {
+    const signature = await signWithKeyOrAgent(decisionMessage(st.signing, verb, claims), DECISION_NAMESPACE, keyFile);
+    return { ...claims, signature };
+  } catch (e) {
+    if (e instanceof SigningError) throw new CliError(e.message, EXIT.badInput);
+    throw e;
+  }
 }
 
 function checkSig(sig: string): string {
