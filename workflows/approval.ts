@@ -5,7 +5,7 @@ import { quick } from './activityOptions.js';
 import type { ResolvedRelease } from '../activities/release.js';
 import { durationMs } from './duration.js';
 import { gateDetails } from '../src/uiText.js';
-import { ApprovalGate, decisionUsage, gateWakes, howToDecide, previewText, type RunView } from './gate.js';
+import { ApprovalGate, MAX_REMINDERS, decisionUsage, gateWakes, howToDecide, previewText, type RunView } from './gate.js';
 import { decisionMessage, previewCounts } from './signedMessages.js';
 import {
   approveSignal,
@@ -116,7 +116,10 @@ export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime
   const previewTable = previewText(preview);
   run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports }));
   run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
-  for (const wake of gateWakes(opened, every, deadline)) {
+  // Enough reminders: then the gate waits out the deadline quietly (a short interval must not post, and grow
+  // the history, for weeks).
+  const cap = patched('reminders-capped') ? MAX_REMINDERS : Infinity;
+  for (const wake of gateWakes(opened, every, deadline, cap)) {
     if (await condition(() => gate.decision !== null, Math.max(1, wake.wakeAt - Date.now()))) return gate.decision;
     if (wake.closes) return null;
     gate.remindersSent++;

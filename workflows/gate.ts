@@ -31,6 +31,9 @@ export interface RunView {
   now?: number;
 }
 
+/** Reminders one gate sends at most; after them it waits for the deadline without posting. */
+export const MAX_REMINDERS = 30;
+
 /** Signature checks one gate runs at most. */
 export const MAX_VERIFICATIONS = 50;
 
@@ -170,14 +173,17 @@ export interface GateWake {
 
 /**
  * When the gate wakes while nobody decides: reminder k at `opened + k × every`, never one at the deadline
- * itself (whatever a late timer does to the clock), and the last wake at the deadline. `every` ≤ 0: no reminders.
+ * itself (whatever a late timer does to the clock), at most `maxReminders` of them, and the last wake at the
+ * deadline. `every` ≤ 0: no reminders.
  */
-export function* gateWakes(opened: number, every: number, deadline: number): Generator<GateWake, void, void> {
+export function* gateWakes(opened: number, every: number, deadline: number, maxReminders = Infinity): Generator<GateWake, void, void> {
   const step = every > 0 ? every : Infinity;
+  let reminders = 0;
   for (let reminderAt = opened + step; ; reminderAt += step) {
-    const closes = reminderAt >= deadline;
-    yield { wakeAt: Math.min(reminderAt, deadline), closes };
+    const closes = reminderAt >= deadline || reminders >= maxReminders;
+    yield { wakeAt: closes ? deadline : reminderAt, closes };
     if (closes) return;
+    reminders++;
   }
 }
 

@@ -87,13 +87,14 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       run.notify('expired', `**${run.title}**: nobody approved before ${run.gate.deadline} (${run.gate.remindersSent} reminders); nothing went to production`);
       return run.close('expired');
     }
-    const why = decision.comment ? `: ${decision.comment}` : '';
+    // Names and comments show as typed in the Web UI and in Mattermost (no markup, no mentions).
+    const who = markdownText(`${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
     if (!decision.approved) {
-      run.setStage('rejected', `**${run.title}**: rejected by ${markdownText(`${decision.by}${why}`)}`);
-      run.notify('rejected', `**${run.title}**: rejected by ${decision.by}${why}; nothing went to production`);
+      run.setStage('rejected', `**${run.title}**: rejected by ${who}`);
+      run.notify('rejected', `**${run.title}**: rejected by ${who}; nothing went to production`);
       return run.close('rejected');
     }
-    run.notify('approved', `**${run.title}**: approved by ${decision.by}${why}; promoting compose ${compose.composeId} to production`);
+    run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
     await promoteToProduction(run, { r, host, lock, decision, staging, production, previews });
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
