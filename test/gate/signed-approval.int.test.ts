@@ -11,7 +11,9 @@ import { signedDecision } from '../../src/cli/runs.js';
 import { signMessage } from '../../src/approval/sshsig.js';
 import { approveSignal, approveUpdate, lockGrantedSignal, rejectUpdate, SEARCH_ATTRIBUTES, statusQuery, type Decision } from '../../workflows/messages.js';
 import { DECISION_NAMESPACE, decisionMessage } from '../../workflows/signedMessages.js';
-import { testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
+import { serverAddress, testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
+import { cliFor } from '../operations/cli.js';
+import { temporalCliPath } from '../../src/devserver.js';
 import { cleanUp, composeWithoutDnf, fastRuntime, untilStage } from './support.js';
 
 /** alice, bob and carol are approvers; mallory has a key but is not in allowed_signers. */
@@ -83,14 +85,21 @@ describe('signed decisions with signatures required and self-approval forbidden'
         // A lock grant typed by hand is ignored (the run is not waiting for the lock yet, and it names no request).
         await handle.signal(lockGrantedSignal, { lockWorkflowId: 'sigrelease-production-lock@/mnt/repos-production' });
 
-        // The one way through: bob's signed approval of this run, this compose and this preview.
-        const ack = await handle.executeUpdate(approveUpdate, { args: [await signedDecision(client, '9', 'altarch', 'approve', { by: 'bob', comment: 'checked <staging> **twice**' }, k.key('bob'))] });
+        // The one way through: bob's signed approval of this run, this compose and this preview, printed by our
+        // CLI (--print-signed) and sent with the temporal CLI, as the README shows.
+        const cli = cliFor(site, taskQueue);
+        const printed = await cli.run(['approve', '9', 'altarch', '--by', 'bob', '--key', k.key('bob'), '--comment', 'checked <staging> **twice**', '--print-signed']);
+        expect(printed.exitCode, printed.stderr).toBe(0);
+        expect(JSON.parse(printed.stdout)).toMatchObject({ by: 'bob', comment: 'checked <staging> **twice**', signature: expect.stringContaining('BEGIN SSH SIGNATURE') });
+        const { address, namespace } = serverAddress();
+        const sent = await execa(temporalCliPath(), ['workflow', 'signal', '--address', address, '--namespace', namespace, '--workflow-id', workflowId, '--name', 'approve', '--input', printed.stdout.trim()], { reject: false });
+        expect(sent.exitCode, sent.stderr).toBe(0);
         const fingerprint = (await execa('ssh-keygen', ['-l', '-f', `${k.key('bob')}.pub`])).stdout.split(' ')[1];
-        expect(ack.decision).toMatchObject({ by: 'bob', approved: true, via: 'update', signed: { principal: 'bob', keyFingerprint: fingerprint } });
+        const decided = await waitFor('the signed approval in status', async () => (await handle.query(statusQuery)).decision ?? undefined, 120_000);
+        expect(decided).toMatchObject({ by: 'bob', approved: true, via: 'signal', signed: { principal: 'bob', keyFingerprint: fingerprint } });
         // After a decision, even a valid signed one is refused.
-        expect(await refusalOf(handle.executeUpdate(rejectUpdate, { args: [await signedDecision(client, '9', 'altarch', 'reject', { by: 'alice' }, k.key('alice')).catch(() => ({ by: 'alice' }))] }))).toMatch(
-          /already approved by bob|not waiting for approval/,
-        );
+        const late = await signedDecision(client, '9', 'altarch', 'reject', { by: 'alice' }, k.key('alice')).catch(() => ({ by: 'alice' }));
+        expect(await refusalOf(handle.executeUpdate(rejectUpdate, { args: [late] }))).toMatch(/already approved by bob|not waiting for approval/);
 
         const result = await handle.result();
         expect(result.outcome).toBe('promoted');
