@@ -6,6 +6,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signMessage, verifyMessage } from '../../src/approval/sshsig.js';
+import { parseSite } from '../../src/config/load.js';
+import { localSiteRaw } from '../../src/config/local.js';
 import { ApprovalGate, MAX_REFUSAL_WARNINGS, boundsProblem, type RunView } from '../../workflows/gate.js';
 import type { PreviewSummary } from '../../workflows/messages.js';
 import { DECISION_NAMESPACE, START_NAMESPACE, decisionMessage, signedAtProblem, startMessage, type DecisionSubject } from '../../workflows/signedMessages.js';
@@ -205,5 +207,24 @@ describe('bounded input at the gate', () => {
     const shown = g.refusalWarnings();
     expect(shown).toHaveLength(MAX_REFUSAL_WARNINGS + 1);
     expect(shown.at(-1)).toBe(`${1001 - MAX_REFUSAL_WARNINGS} more refused decision signals not shown`);
+  });
+});
+
+describe('the approval settings of the site config', () => {
+  const site = (approval: Record<string, unknown>) => () => parseSite(localSiteRaw('/tmp/sigrelease-site-check', { repoBaseUrl: 'http://127.0.0.1:9/x', overrides: { approval } }), 'site.yaml');
+
+  it('requires allowedSigners when signatures are required, and an hour or more between reminders', () => {
+    expect(site({ requireSignature: true })).toThrow(/allowedSigners.*requireSignature needs allowedSigners/s);
+    expect(site({ reminderInterval: '30m' })).toThrow(/reminderInterval.*must be at least 1h/s);
+    expect(site({ approvers: ['neil smith'] })).toThrow(/must be a principal name/);
+    expect(site({ requireSignature: true, allowedSigners: '/etc/sigrelease/allowed_signers', forbidSelfApproval: true, reminderInterval: '1h' })().approval).toMatchObject({
+      requireSignature: true,
+      forbidSelfApproval: true,
+      reminderInterval: '1h',
+    });
+  });
+
+  it('keeps existing configs working: signatures off, self-approval allowed', () => {
+    expect(site({})().approval).toMatchObject({ requireSignature: false, forbidSelfApproval: false, reminderInterval: '1d' });
   });
 });
