@@ -111,7 +111,7 @@ describe('signed decisions with signatures required and self-approval forbidden'
         await cleanUp(client, site, [workflowId]);
       }
     });
-  });
+  }, 300_000);
 
   it('lets nobody approve a run started unsigned, saying why; a rejection still works', async () => {
     const k = await keys();
@@ -136,5 +136,5 @@ describe('signed decisions with signatures required and self-approval forbidden'
         await cleanUp(client, site, [workflowId]);
       }
     });
-  });
+  }, 300_000);
 });
