@@ -209,5 +209,5 @@ export function howToDecide(release: string, sig: string): string {
 }
 
 export function decisionUsage(verb: 'Approve' | 'Reject'): string {
-  return `${verb} the release waiting at the approval gate: {"by": "<name>", "comment": "...", "allowLargeDeletion": false}`;
+  return `${verb} the release waiting at the approval gate: the JSON \`sigrelease ${verb.toLowerCase()} <release> <sig> --key <file> --print-signed\` prints ({"by", "comment", "signedAt", "signature"}); unsigned {"by": "<name>", "comment": "..."} only where the site does not require signatures`;
 }
