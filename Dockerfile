@@ -9,11 +9,25 @@
 # Node is pinned to the release the test suite runs on; move it with .ci and package.json "engines".
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
-# --- production dependencies (tsx is a runtime dependency: bin/sigrelease runs the TypeScript sources)
+# --- production dependencies (tsx stays a runtime dependency: the bundle tool and bin/sigrelease's fallback use it)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
+
+# --- the CLI and worker as JavaScript (tsc is a dev dependency; only dist/ leaves this stage), so the
+# entrypoint starts without transpiling: bin/sigrelease runs dist/ while it is newer than the sources
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY test/fixtures ./test/fixtures
+COPY test/helpers/random.ts ./test/helpers/random.ts
+RUN npx tsc -p tsconfig.build.json && touch dist/.built
 
 # --- the workflow bundle, built once here instead of by webpack at every worker start
 FROM deps AS bundle
@@ -47,7 +61,9 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY config ./config
-COPY --from=bundle /app/dist ./dist
+# Sources first, the build after: dist/.built must be newer than every source for bin/sigrelease to use it.
+COPY --from=build /app/dist ./dist
+COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
 # Operator tools: rebuild the bundle, and the pre-deploy replay check of open runs (deploy/README.md).
 COPY deploy/bundle-workflows.ts deploy/replay-open-runs.ts ./deploy/
 # The example site config; docker-compose.yml mounts the real one over it.

@@ -1,13 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` needs no Temporal server (pure logic, and real tools on temp trees);
-// `integration` (*.int.test.ts) gets one dev server per run from the global setup.
+// `integration` (*.int.test.ts) gets one dev server per run from the global setup, and each of its files a
+// namespace of its own on it (test/helpers/namespaces.ts).
 export default defineConfig({
   test: {
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // Before every test file: no TEMPORAL_* or site/webhook variable from the developer's shell steers a test.
+    setupFiles: ['test/setup/clean-env.ts'],
     // The client's gRPC retry interceptor may fire a queued retry after its connection was closed in teardown
     // (seen once after a server-restart test). That timer's "Channel has been shut down" is teardown noise; every
     // other unhandled error still fails the run.

@@ -1,8 +1,8 @@
 // Temporal activity around the file-list publisher: heartbeats with progress, stops on cancellation, and
 // turns an unlistable file name into a non-retryable failure (retrying cannot fix the tree).
 // Every export here that is a function becomes an activity (activities/index.ts spreads this module).
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { activityContext } from '../src/activityContext.js';
 import { BadFileNameError } from '../src/filelists/names.js';
 import {
   publishFileLists as publishFileListsCore,
@@ -25,15 +25,6 @@ export interface PublishFileListsInput {
 }
 
 const HEARTBEAT_EVERY = 5000;
-
-/** The running activity's context, or undefined when called outside a worker (scripts, tests). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 export async function publishFileLists(input: PublishFileListsInput): Promise<PublishFileListsResult> {
   const ctx = activityContext();

@@ -4,7 +4,7 @@
 // cancellation outside an activity context).
 //
 // Failure types (non-retryable unless noted): SourceMissing, TargetNotDirectory, SourceTargetOverlap,
-// DeletionGuardTripped, RsyncNotFound, HardlinkNotFound, HardlinkDirMissing, the rsync types of
+// DeletionGuardTripped, DeletionExceedsApproval, StagingChangedSinceApproval, RsyncNotFound, HardlinkNotFound, HardlinkDirMissing, the rsync types of
 // src/publish/exit-codes.ts (RsyncUsageError, … non-retryable; RsyncPartialTransfer, RsyncIoError, DiskFull,
 // RsyncMaxDeleteReached, … retryable), HardlinkFailed (retryable).
 import { createReadStream } from 'node:fs';
@@ -14,16 +14,17 @@ import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import { classifyRsyncExit, describeRsyncFailure, tailLines } from '../src/publish/exit-codes.js';
 import { countTargetFiles, removeScratchDirs } from '../src/publish/fs-scan.js';
-import { evaluateDeletionGuard } from '../src/publish/guard.js';
+import { evaluateDeletionGuard, exceedsApprovedDeletions } from '../src/publish/guard.js';
 import { DEFAULT_HARDLINK_EXCLUDE, hardlinkArgs, parseHardlinkSummary, type HardlinkSummary } from '../src/publish/hardlink.js';
 import { SyncPreviewBuilder } from '../src/publish/itemize.js';
-import { productionPasses, type ProductionPassNumber } from '../src/publish/production-plan.js';
+import { keepDirFilters, productionPasses, type ProductionPassNumber } from '../src/publish/production-plan.js';
 import { Progress2Tracker, parseRsyncStats } from '../src/publish/progress.js';
 import { previewArgs, stagingSyncArgs } from '../src/publish/rsync-args.js';
+import { stagingDigest } from '../src/publish/staging-digest.js';
 import { activityContext, Heartbeater, previousHeartbeat, runTool, throwIfCancelled, type RunToolResult } from '../src/publish/runner.js';
-import type { DeletionGuardOptions, DeletionGuardResult, Owner, SyncHeartbeat, SyncPreview } from '../src/publish/types.js';
+import type { ApprovedDeletions, DeletionGuardOptions, DeletionGuardResult, Owner, SyncHeartbeat, SyncPreview } from '../src/publish/types.js';
 
-export type { DeletionGuardOptions, DeletionGuardResult, Owner, SyncHeartbeat, SyncPreview } from '../src/publish/types.js';
+export type { ApprovedDeletions, DeletionGuardOptions, DeletionGuardResult, Owner, SyncHeartbeat, SyncPreview } from '../src/publish/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs and results
@@ -37,6 +38,11 @@ export interface PreviewSyncInput {
   reportFile: string;
   /** Heartbeat timer period (default 2000 ms). */
   heartbeatIntervalMs?: number;
+  /**
+   * Top-level folders of the target that exist only there (the catalogue's `productionOnlyDirs`): never deleted,
+   * listed in the preview as `kept`, and left out of the deletion guard's shares.
+   */
+  keep?: readonly string[];
 }
 
 export interface SyncInput extends PreviewSyncInput {
@@ -58,10 +64,22 @@ export interface SyncResult {
 
 export interface ProductionSyncInput extends SyncInput {
   /**
+   * The deletions of the preview the approver saw (`deletionsOf(gatePreview)`). When the deletion guard trips and
+   * allowLargeDeletion lets it through, the sync may delete at most this much; more stops it before pass 1 (or
+   * before pass 3 when only that runs) with DeletionExceedsApproval.
+   */
+  approvedDeletions?: ApprovedDeletions;
+  /**
    * Which of the three passes this call runs, default all. The release workflow runs [1, 2], waits out the
    * metadata grace period on a durable timer, then runs [3]: the deletions.
    */
   passes?: readonly ProductionPassNumber[];
+  /**
+   * The staging digest the approver saw at the gate (src/publish/staging-digest.ts). When given, staging is
+   * digested again before anything in production is touched; a different digest fails with
+   * StagingChangedSinceApproval (non-retryable) and production stays as it was.
+   */
+  expectedStagingDigest?: string;
 }
 
 export interface ProductionPassResult {
@@ -152,11 +170,14 @@ export async function syncToProduction(input: ProductionSyncInput): Promise<Prod
   await checkTarget(source, input.target);
   const hb = newHeartbeater(source, resumedAfterPass, input.heartbeatIntervalMs).start();
   try {
+    if (input.expectedStagingDigest !== undefined) await refuseChangedStaging(source, input.expectedStagingDigest);
     const preview = await runPreview({ ...input, source, reportFile: attemptReportFile(input.reportFile) });
     const guard = enforceGuard(preview, input);
+    if (guard.overridden && input.approvedDeletions) enforceApprovedDeletions(preview, input.approvedDeletions);
     await mkdir(input.target, { recursive: true });
     const wanted = new Set(input.passes ?? [1, 2, 3]);
-    const plan = productionPasses({ source, target: input.target, owner: input.owner ?? null, maxDelete: preview.deleteEntries, bwlimitKiB: input.bwlimitKiB }).filter((p) =>
+    // --max-delete is the fresh preview's count, which the check above holds to the approved one.
+    const plan = productionPasses({ source, target: input.target, owner: input.owner ?? null, maxDelete: preview.deleteEntries, bwlimitKiB: input.bwlimitKiB, keep: input.keep }).filter((p) =>
       wanted.has(p.pass),
     );
     const passes: ProductionPassResult[] = [];
@@ -231,6 +252,23 @@ export async function hardlinkRelease(input: HardlinkReleaseInput): Promise<Hard
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
+/**
+ * Production gets only what the approver saw: staging's digest now must be the one recorded at the gate.
+ * Failing (rather than re-previewing quietly) makes a person look again at a new release.
+ */
+async function refuseChangedStaging(source: string, approved: string): Promise<void> {
+  const now = (await stagingDigest(source)).digest;
+  if (now === approved) return;
+  throw ApplicationFailure.create({
+    type: 'StagingChangedSinceApproval',
+    nonRetryable: true,
+    message:
+      `staging ${source} changed since the approval gate previewed it (approved digest ${approved}, staging now ${now}). ` +
+      `Production was not touched. Start a new release so that someone approves what staging holds now.`,
+    details: [{ approvedDigest: approved, stagingDigest: now, staging: source }],
+  });
+}
+
 function newHeartbeater(source: string, completedPasses: number, intervalMs?: number) {
   return new Heartbeater<SyncHeartbeat>(
     { phase: 'preview', bytes: 0, percent: 0, filesTransferred: 0, toCheck: null, total: null, source, completedPasses },
@@ -298,14 +336,14 @@ function attemptReportFile(reportFile: string): string {
   return attempt > 1 ? `${reportFile}.attempt-${attempt}` : reportFile;
 }
 
-async function runPreview(o: { source: string; target: string; owner?: Owner | null; reportFile: string }): Promise<SyncPreview> {
+async function runPreview(o: { source: string; target: string; owner?: Owner | null; reportFile: string; keep?: readonly string[] }): Promise<SyncPreview> {
   await mkdir(path.dirname(o.reportFile), { recursive: true });
-  const args = previewArgs({ source: o.source, target: o.target, owner: o.owner ?? null });
+  const args = previewArgs({ source: o.source, target: o.target, owner: o.owner ?? null, filters: keepDirFilters(o.keep) });
   const res = await runTool('rsync', args, { stdoutFile: o.reportFile });
   if (res.spawnError || res.exitCode !== 0) throw rsyncFailure(res, args, `previewing ${o.source} → ${o.target} (dry run)`);
 
   const targetExists = (await stat(o.target).catch(() => undefined))?.isDirectory() ?? false;
-  const counts = await countTargetFiles(o.target);
+  const counts = await countTargetFiles(o.target, o.keep);
   const builder = new SyncPreviewBuilder('sized');
   const lines = createInterface({ input: createReadStream(o.reportFile, { encoding: 'utf8' }), crlfDelay: Infinity });
   for await (const line of lines) {
@@ -319,7 +357,7 @@ async function runPreview(o: { source: string; target: string; owner?: Owner | n
     }
   }
   builder.setTargetFiles(counts.total, counts.byRepo);
-  return builder.build({ source: o.source, target: o.target, targetExists, reportFile: o.reportFile });
+  return builder.build({ source: o.source, target: o.target, targetExists, reportFile: o.reportFile, targetBytes: counts.bytes, kept: counts.kept });
 }
 
 function enforceGuard(preview: SyncPreview, input: SyncInput): DeletionGuardResult {
@@ -334,12 +372,26 @@ function enforceGuard(preview: SyncPreview, input: SyncInput): DeletionGuardResu
           deletedFiles: preview.deleted.files,
           targetFiles: preview.targetFiles,
           share: preview.targetFiles ? preview.deleted.files / preview.targetFiles : 0,
+          deletedBytes: preview.deleted.bytes,
+          targetBytes: preview.targetBytes ?? 0,
+          byteShare: preview.targetBytes ? preview.deleted.bytes / preview.targetBytes : 0,
           reportFile: preview.reportFile,
         },
       ],
     });
   }
   return guard;
+}
+
+function enforceApprovedDeletions(preview: SyncPreview, approved: ApprovedDeletions): void {
+  const why = exceedsApprovedDeletions(preview, approved);
+  if (why === null) return;
+  throw ApplicationFailure.create({
+    type: 'DeletionExceedsApproval',
+    nonRetryable: true,
+    message: why,
+    details: [{ approved, wouldDelete: { files: preview.deleted.files, bytes: preview.deleted.bytes, entries: preview.deleteEntries }, reportFile: preview.reportFile }],
+  });
 }
 
 async function runRsyncWithProgress(args: string[], hb: Heartbeater<SyncHeartbeat>, what: string) {

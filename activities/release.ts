@@ -4,7 +4,7 @@ import { activityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, type Catalogue } from '../src/config/load.js';
-import { checkRequest } from '../src/config/request.js';
+import { checkRequest, describeRequestOverrides } from '../src/config/request.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { planCompose } from '../src/compose/plan.js';
 import type { ComposePlan } from '../src/compose/types.js';
@@ -19,7 +19,7 @@ export interface ReleaseDeps {
   catalogue: Catalogue;
   /** Needed by the production lock hand-off (signal-with-start). */
   client?: Client;
-  /** Webhook URL from the environment wins over the site config; never logged. */
+  /** Resolved and checked when the worker starts (src/config/secrets.ts resolveWebhookUrl); never logged. */
   webhookUrl?: string;
 }
 
@@ -29,6 +29,8 @@ export interface ResolvedRelease {
   owner: { uid: number; gid: number } | null;
   guard: { maxDeleteShare: number; maxDeleteCount?: number };
   allowLargeDeletion: boolean;
+  /** Request flags that weaken a check, one readable line each (`describeRequestOverrides`); absent in older runs. */
+  requestOverrides?: string[];
   composeOnly: boolean;
   approval: { approvers: string[]; reminderInterval: string; expireAfter: string; requireSignature?: boolean; forbidSelfApproval?: boolean };
   /** Who started the run (absent in runs resolved before starts were recorded). */
@@ -53,6 +55,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           owner: site.owner,
           guard: { maxDeleteShare: site.publish.maxDeleteShare, ...(site.publish.maxDeleteCount !== undefined ? { maxDeleteCount: site.publish.maxDeleteCount } : {}) },
           allowLargeDeletion: request.allowLargeDeletion,
+          requestOverrides: describeRequestOverrides(request),
           composeOnly: request.composeOnly || request.dryRun,
           approval: {
             approvers: site.approval.approvers,
@@ -86,25 +89,34 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** Joins the release's production queue; the lock workflow signals the requester when its turn comes. */
-    async requestProductionLock(input: { lockWorkflowId: string; release: string; requesterWorkflowId: string; taskQueue: string; requestId?: string }): Promise<string> {
+    async requestProductionLock(input: {
+      lockWorkflowId: string;
+      release: string;
+      requesterWorkflowId: string;
+      taskQueue: string;
+      requesterRunId?: string;
+      requestId?: string;
+    }): Promise<string> {
       if (!deps.client) throw ApplicationFailure.create({ type: 'NoClient', message: 'worker was built without a Temporal client', nonRetryable: true });
       await deps.client.workflow.signalWithStart(productionLock, {
         workflowId: input.lockWorkflowId,
         taskQueue: input.taskQueue || activityInfo().taskQueue,
         args: [{ release: input.release, queue: [] }],
         signal: requestLockSignal,
-        signalArgs: [{ workflowId: input.requesterWorkflowId, ...(input.requestId ? { requestId: input.requestId } : {}) }],
+        signalArgs: [
+          input.requestId ? { workflowId: input.requesterWorkflowId, runId: input.requesterRunId, requestId: input.requestId } : { workflowId: input.requesterWorkflowId },
+        ],
       });
       return input.lockWorkflowId;
     },
 
     /**
      * Posts to a Mattermost-compatible incoming webhook (`{ text, username, props }`); no URL configured: nothing
-     * to do. The URL (environment first, then the site config) carries the hook's secret: no message, log or
+     * to do. The URL (SIGRELEASE_WEBHOOK_URL or a private file, never the site file) carries the hook's secret: no message, log or
      * failure names it. Server errors and network failures are retried; a 4xx means a wrong URL and is not.
      */
     async notify(input: Notification): Promise<boolean> {
-      const url = deps.webhookUrl ?? process.env.SIGRELEASE_WEBHOOK_URL ?? site.notifications.webhookUrl;
+      const url = deps.webhookUrl;
       if (!url) return false;
       let res: Response;
       try {
@@ -130,7 +142,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         nonRetryable: wrongUrl,
         message:
           `webhook answered HTTP ${res.status} to event ${input.event}` +
-          (wrongUrl ? '; check notifications.webhookUrl in the site config or SIGRELEASE_WEBHOOK_URL' : ''),
+          (wrongUrl ? '; check SIGRELEASE_WEBHOOK_URL or the file named by notifications.webhookUrlFile' : ''),
       });
     },
   };

@@ -3,14 +3,15 @@
 //
 //   node --import tsx deploy/bundle-workflows.ts [OUT]      (default dist/workflow-bundle.js)
 //
-// The bundle must be built with the same options as src/worker.ts's bundleWorkflowCode call (today only
-// `workflowsPath`); add interceptor or payload-converter modules in both places or neither.
+// The bundle is built with the same options as src/worker.ts's bundleWorkflowCode call: the entry and the
+// workflow interceptor modules both come from src/bundleOptions.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../src/bundleOptions.js';
 
-export const WORKFLOWS_ENTRY = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const WORKFLOWS_ENTRY = WORKFLOWS_PATH;
 const DEFAULT_OUT = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
 
 const silent = () => {};
@@ -19,6 +20,7 @@ const silent = () => {};
 export async function writeWorkflowBundle(out: string): Promise<number> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_ENTRY,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: {
       log: silent,
       trace: silent,

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/bundleOptions.js';
 import { WORKFLOWS_ENTRY } from './bundle-workflows.js';
 
 export const OPEN_RUNS_QUERY = `ExecutionStatus = "Running"`;
@@ -27,7 +28,11 @@ export async function replayOpenRuns(
   code: { bundlePath: string } | { workflowsPath: string } = { workflowsPath: WORKFLOWS_ENTRY },
   query = OPEN_RUNS_QUERY,
 ): Promise<ReplayReport> {
-  const options: ReplayWorkerOptions = 'bundlePath' in code ? { workflowBundle: { codePath: code.bundlePath } } : { workflowsPath: code.workflowsPath };
+  // From sources: with the workflow interceptors a deployed bundle carries (src/bundleOptions.ts).
+  const options: ReplayWorkerOptions =
+    'bundlePath' in code
+      ? { workflowBundle: { codePath: code.bundlePath } }
+      : { workflowsPath: code.workflowsPath, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
   const report: ReplayReport = { replayed: 0, failures: [] };
   const histories = client.workflow.list({ query }).intoHistories();
   for await (const result of Worker.runReplayHistories(options, histories)) {

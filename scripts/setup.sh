@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Installs everything sigrelease needs on a fresh Debian 12 machine; quick and quiet when already done.
-#  - Debian packages: rsync, dnf + dnf-plugins-core (reposync), createrepo-c, rpm (rpmbuild), util-linux (hardlink), gpg
-#  - node_modules from package-lock.json (npm ci), redone only when the lock file changed
-#  - the Temporal CLI v1.5.1, built from the Go module proxy into a per-user cache outside the clone
+# Installs what sigrelease needs on a fresh Debian 12 machine; quick and quiet when already done.
+#   scripts/setup.sh demo   what `./dev demo` uses (the default):
+#     - Debian packages: rsync, dnf + dnf-plugins-core (reposync), createrepo-c, rpm (rpmbuild), util-linux (hardlink), gpg,
+#       zstd, xz-utils, bzip2 (compressed repository metadata)
+#     - node_modules from package-lock.json (npm ci), redone only when the lock file changed
+#     - the Temporal CLI v1.5.1, built from the Go module proxy into a per-user cache outside the clone
+#     - the CLI built to JavaScript in dist/ (tsc), redone only when a source is newer than the last build
+#   scripts/setup.sh test   the same, plus what only the tests use: PostgreSQL, Chromium, docker-compose and the
+#                           full Temporal server (scripts/build-temporal-server.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode="${1:-demo}"
+case "$mode" in demo | test) ;; *) echo "usage: scripts/setup.sh [demo|test]" >&2; exit 2 ;; esac
 TEMPORAL_VERSION=1.5.1
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/sigrelease"
 cli="${SIGRELEASE_TEMPORAL_CLI:-$cache/temporal-$TEMPORAL_VERSION/temporal}"
@@ -22,11 +29,17 @@ command -v rpmsign >/dev/null || need+=(rpm)
 command -v hardlink >/dev/null || need+=(util-linux)
 command -v gpg >/dev/null || need+=(gpg)
 command -v curl >/dev/null || need+=(curl)
+# Repository metadata may be zstd (EL10, Fedora), xz or bzip2: verification decompresses with these.
+command -v zstd >/dev/null || need+=(zstd)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v bzip2 >/dev/null || need+=(bzip2)
 # For the tests only: PostgreSQL (a production-shaped Temporal), Chromium (the Web UI test), docker-compose
 # 1.29 (validates docker-compose.yml without an engine; --no-install-recommends keeps the engine out).
-[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
-command -v chromium >/dev/null || need+=(chromium)
-command -v docker-compose >/dev/null || need+=(docker-compose)
+if [ "$mode" = test ]; then
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v docker-compose >/dev/null || need+=(docker-compose)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   say "installing Debian packages: ${need[*]}"
@@ -60,5 +73,22 @@ fi
 "$cli" --version >/dev/null || { say "the Temporal CLI at $cli does not run"; exit 1; }
 export SIGRELEASE_TEMPORAL_CLI="$cli"
 
-# 4. The Temporal server and its SQL tool (PostgreSQL-backed test), same module line as the dev server.
-bash scripts/build-temporal-server.sh >/dev/null
+# 4. The CLI as JavaScript (bin/sigrelease runs the TypeScript through tsx while dist/ is older than a source).
+stamp=dist/.built
+if [ ! -f "$stamp" ] || [ -n "$(find src workflows activities test/fixtures tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" -print -quit)" ]; then
+  say "building the CLI to JavaScript (dist/)"
+  mkdir -p dist
+  touch "$stamp.next"   # a source saved during the build stays newer than the stamp: rebuilt next time
+  if npx tsc -p tsconfig.build.json; then
+    mv "$stamp.next" "$stamp"
+  else
+    # A type error must not stop the demo: without a current stamp bin/sigrelease runs the sources through tsx.
+    rm -f "$stamp.next"
+    say "tsc reported errors (above); bin/sigrelease runs the TypeScript sources until they are fixed"
+  fi
+fi
+
+# 5. Tests only: the Temporal server and its SQL tool (PostgreSQL-backed test), same module line as the dev server.
+if [ "$mode" = test ]; then
+  bash scripts/build-temporal-server.sh >/dev/null
+fi

@@ -6,6 +6,8 @@ import { checkRuntime } from './config/runtime.js';
 import { planCompose } from './compose/plan.js';
 import { composeStamp } from './paths.js';
 import { SAFE_NAME, type SiteConfig } from './config/schema.js';
+import { connectionOptions, resolveTemporalAccess, type TemporalAccess } from './config/connection.js';
+import { runDetails, runSummary } from './uiText.js';
 import { SEARCH_ATTRIBUTES, approveUpdate, rejectUpdate, approveSignal, rejectSignal, statusQuery, type Decision, type ReleaseStatus } from '../workflows/messages.js';
 import type { ReleaseResult, RuntimeOptions, SignedStart, sigRelease } from '../workflows/sigRelease.js';
 import { PRINCIPAL, START_NAMESPACE, startMessage } from '../workflows/signedMessages.js';
@@ -15,22 +17,27 @@ import { SigningError } from './approval/sshsig.js';
 /** One pipeline per SIG and release: the workflow ID says which. */
 export const releaseWorkflowId = (sig: string, release: string) => `sigrelease-${sig}-${release}`;
 
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
+// Defined in a module of their own so the CLI can refuse bad input without loading the SDK; kept exported here.
+import { CliError, EXIT } from './errors.js';
+export { CliError, EXIT };
+
+/** Connects with the site's (or the environment's) address, TLS and token; a bad certificate or token is refused first. */
+export async function connectClient(site: SiteConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const access = resolveTemporalAccess(site, env);
+  try {
+    const connection = await Connection.connect({ ...connectionOptions(access), connectTimeout: 5_000 });
+    return new Client({ connection, namespace: access.namespace });
+  } catch (e) {
+    throw new CliError(`cannot reach Temporal at ${access.address}: ${(e as Error).message}; ${unreachableHint(access)}`, EXIT.failed);
   }
 }
-export const EXIT = { ok: 0, failed: 1, badInput: 2, notFound: 3, conflict: 4, notPromoted: 5 } as const;
 
-export async function connectClient(site: SiteConfig): Promise<Client> {
-  const address = process.env.TEMPORAL_ADDRESS ?? site.temporal.address;
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? site.temporal.namespace;
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
-    return new Client({ connection, namespace });
-  } catch (e) {
-    throw new CliError(`cannot reach Temporal at ${address}: ${(e as Error).message}; start one with \`sigrelease server\` or set TEMPORAL_ADDRESS`, EXIT.failed);
-  }
+/** The grpc client hides why a TLS or token check failed ("Failed to connect before the deadline"): say what to check. */
+function unreachableHint(access: TemporalAccess): string {
+  const hints = ['start one with `sigrelease server` or set TEMPORAL_ADDRESS'];
+  if (access.tls) hints.push('check the CA, the client certificate and the server name (TEMPORAL_TLS_*) or try `temporal operator cluster health` with the same settings');
+  if (access.apiKey) hints.push('check that the token is signed by a key the server knows and grants this namespace');
+  return hints.join('; ');
 }
 
 export interface StartOptions {
@@ -71,6 +78,9 @@ export async function startRelease(
         { key: SEARCH_ATTRIBUTES.stage, value: 'validating' },
       ],
       memo: { request, ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}) },
+      // The Web UI's workflow list shows the summary: SIG, release, mode and who started it.
+      staticSummary: runSummary(request),
+      staticDetails: runDetails(request),
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {

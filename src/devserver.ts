@@ -38,6 +38,8 @@ export interface DevServerOptions {
   /** Web UI on unless headless. */
   headless?: boolean;
   namespace?: string;
+  /** More namespaces created at start, each with our search attributes (the test suite: one per test file). */
+  extraNamespaces?: readonly string[];
   /** Where the server's own output goes. */
   logFile?: string;
   readyTimeoutMs?: number;
@@ -66,7 +68,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(port),
-    '--namespace', namespace,
+    // The CLI registers the search attributes in every namespace it creates at start, not only the first.
+    ...[namespace, ...(opts.extraNamespaces ?? [])].flatMap((ns) => ['--namespace', ns]),
     '--db-filename', opts.dbFile,
     '--log-level', 'error',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',

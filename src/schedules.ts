@@ -22,6 +22,7 @@ import { checkRuntime } from './config/runtime.js';
 import { planCompose } from './compose/plan.js';
 import { composeStamp } from './paths.js';
 import type { ReleaseRequest, SiteConfig } from './config/schema.js';
+import { runDetails, runSummary } from './uiText.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { durationMs } from '../workflows/duration.js';
 import type { RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
@@ -97,6 +98,12 @@ export function prepareSchedule(site: SiteConfig, catalogue: Catalogue, input: S
     throw new ConfigError(`composeOnly: ${String(raw.composeOnly)} contradicts schedule mode "${mode}"; choose --compose-only or --full`);
   }
   raw.composeOnly = mode === 'compose-only';
+  // A standing permission to delete beyond the guard, renewed every night, is what the guard exists to prevent.
+  if (raw.allowLargeDeletion === true) {
+    throw new ConfigError(
+      'allowLargeDeletion: a schedule may not carry it (every scheduled run would skip the deletion guard); start that one release by hand with --allow-large-deletion, or approve its deletions at the gate',
+    );
+  }
   const { request, resolved } = checkRequest(raw, catalogue, site);
   planCompose(request, resolved, site, composeStamp(Date.now()));
   if (input.runtime !== undefined) checkRuntime(input.runtime);
@@ -145,6 +152,8 @@ export function prepareSchedule(site: SiteConfig, catalogue: Catalogue, input: S
         args: [{ ...request, ...(input.runtime ? { runtime: input.runtime } : {}) }],
         typedSearchAttributes: [...sigAttrs, { key: SEARCH_ATTRIBUTES.stage, value: 'validating' }],
         memo: { request, schedule: scheduleId },
+        staticSummary: runSummary(request),
+        staticDetails: runDetails(request),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: catchupMs, pauseOnFailure: true },
       // On the schedule itself too: `temporal schedule list --query 'SigName = "core"'`.

@@ -65,6 +65,8 @@ export interface GateDetailsInput {
   manifest: string | null;
   /** Full itemized reports of the staging sync and of the production preview. */
   reports: { staging?: string; production?: string };
+  /** What an approval approves: the compose and the staging digest (workflows/approvedStaging.ts). */
+  fingerprint?: { composeId: string; stagingDigest: string; stagingEntries: number } | null;
 }
 
 /** The run's current details while it waits at the approval gate. */
@@ -80,6 +82,13 @@ export function gateDetails(g: GateDetailsInput): string {
     '',
     `Send signal ${markdownCode('approve')} (or ${markdownCode('reject')}) with input ${markdownCode(example)}.`,
     ...(paths.length ? ['', ...paths] : []),
+    ...(g.fingerprint
+      ? [
+          '',
+          `You approve compose ${markdownCode(g.fingerprint.composeId)} with staging digest ${markdownCode(g.fingerprint.stagingDigest)} (${g.fingerprint.stagingEntries} entries). ` +
+            `If staging changes before production is written, the run fails and production is not touched. A decision may name the compose: ${markdownCode(`"composeId": "${g.fingerprint.composeId}"`)}.`,
+        ]
+      : []),
     '',
     g.previewTable,
   ].join('\n');

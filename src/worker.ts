@@ -1,12 +1,15 @@
 // Builds the worker(s): which queues to poll, which activities to serve, and the workflow bundle.
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './bundleOptions.js';
+import { activityMetricsInterceptor } from './metrics/activity-interceptor.js';
 import type { Catalogue } from './config/load.js';
 import type { SiteConfig } from './config/schema.js';
+import { connectionOptions, resolveTemporalAccess, tokenFileRefresher, type TemporalAccess } from './config/connection.js';
+import { resolveWebhookUrl } from './config/secrets.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH };
 
 export type WorkflowBundle = { code: string } | { codePath: string };
 
@@ -17,7 +20,7 @@ export type WorkflowBundle = { code: string } | { codePath: string };
 let bundle: Promise<WorkflowBundle> | null = null;
 export function workflowBundle(): Promise<WorkflowBundle> {
   const prebuilt = process.env.SIGRELEASE_WORKFLOW_BUNDLE;
-  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietBundlerLogger });
   return bundle;
 }
 const quietBundlerLogger = {
@@ -36,6 +39,14 @@ const quietBundlerLogger = {
 export interface WorkerSetup {
   address: string;
   namespace: string;
+  /** TLS and token (src/config/connection.ts); none: plaintext without authorization, as the dev server. */
+  tls?: TemporalAccess['tls'];
+  apiKey?: string;
+  /** Where `apiKey` came from: re-read every `apiKeyRefreshMs` (default 5 min), so a reissued token is used without a restart. */
+  apiKeyFile?: string;
+  apiKeyRefreshMs?: number;
+  /** Already checked by resolveWebhookUrl or checkWebhookUrl; the site file never holds it. */
+  webhookUrl?: string;
   site: SiteConfig;
   catalogue: Catalogue;
   /** `control` polls the workflow queue (workflows and quick activities); `host` polls the compose-host queue. */
@@ -47,15 +58,41 @@ export interface WorkerSetup {
   activityOverrides?: Partial<ReturnType<typeof createActivities>>;
 }
 
+/** What a deployed worker connects with, from the site config and the environment; refused before any network use. */
+export function workerAccess(site: SiteConfig, env: NodeJS.ProcessEnv): Pick<WorkerSetup, 'address' | 'namespace' | 'tls' | 'apiKey' | 'apiKeyFile' | 'webhookUrl'> {
+  const access = resolveTemporalAccess(site, env);
+  const webhookUrl = resolveWebhookUrl(site, env);
+  return {
+    address: access.address,
+    namespace: access.namespace,
+    tls: access.tls,
+    ...(access.apiKey !== undefined ? { apiKey: access.apiKey } : {}),
+    ...(access.apiKeySource && 'file' in access.apiKeySource ? { apiKeyFile: access.apiKeySource.file } : {}),
+    ...(webhookUrl !== undefined ? { webhookUrl } : {}),
+  };
+}
+
 export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Worker[]; close(): Promise<void> }> {
-  const connection = await NativeConnection.connect({ address: setup.address });
-  const clientConnection = await Connection.connect({ address: setup.address });
+  const options = connectionOptions({ address: setup.address, tls: setup.tls ?? false, ...(setup.apiKey !== undefined ? { apiKey: setup.apiKey } : {}) });
+  const connection = await NativeConnection.connect(options);
+  const clientConnection = await Connection.connect(options).catch(async (e: unknown) => {
+    await connection.close();
+    throw e;
+  });
   const client = new Client({ connection: clientConnection, namespace: setup.namespace });
-  const activities = { ...createActivities({ site: setup.site, catalogue: setup.catalogue, client }), ...setup.activityOverrides };
+  const refresher = setup.apiKeyFile && setup.apiKey !== undefined ? watchTokenFile(setup.apiKeyFile, setup.apiKey, setup.apiKeyRefreshMs, connection, clientConnection) : null;
+  const deps = { site: setup.site, catalogue: setup.catalogue, client, ...(setup.webhookUrl !== undefined ? { webhookUrl: setup.webhookUrl } : {}) };
+  const activities = { ...createActivities(deps), ...setup.activityOverrides };
   const taskQueue = setup.taskQueue ?? setup.site.temporal.taskQueue;
   const hostQueue = setup.hostTaskQueue ?? setup.site.temporal.hostTaskQueue;
   const workers: Worker[] = [];
-  const common: Partial<WorkerOptions> = { connection, namespace: setup.namespace, shutdownGraceTime: '10s' };
+  const common: Partial<WorkerOptions> = {
+    connection,
+    namespace: setup.namespace,
+    shutdownGraceTime: '10s',
+    // Pipeline metrics for every activity attempt (src/metrics/); exported when the runtime has an exporter.
+    interceptors: { activity: [activityMetricsInterceptor] },
+  };
   if (setup.queues.includes('control') || !hostQueue) {
     workers.push(
       await Worker.create({
@@ -76,8 +113,27 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
   return {
     workers,
     async close() {
+      if (refresher) clearInterval(refresher);
       await clientConnection.close();
       await connection.close();
     },
   };
+}
+
+/** Hands a reissued token to both connections; a bad or unreadable file keeps the old token and says why. */
+function watchTokenFile(file: string, token: string, everyMs = 5 * 60_000, native: NativeConnection, clientConnection: Connection): NodeJS.Timeout {
+  const refresh = tokenFileRefresher(file, token, async (next) => {
+    await native.setApiKey(next);
+    clientConnection.setApiKey(next);
+  });
+  const timer = setInterval(() => {
+    refresh()
+      .then((r) => {
+        if (r.problem) console.warn(`sigrelease worker: ${r.problem}`);
+        else if (r.changed) console.warn(`sigrelease worker: using the new token from ${file}`);
+      })
+      .catch((e: unknown) => console.warn(`sigrelease worker: could not switch to the token in ${file}: ${(e as Error).message}`));
+  }, everyMs);
+  timer.unref();
+  return timer;
 }

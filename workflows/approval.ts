@@ -3,9 +3,10 @@
 import { ApplicationFailure, condition, log, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { quick } from './activityOptions.js';
 import type { ResolvedRelease } from '../activities/release.js';
+import { composeRefusal } from './approvedStaging.js';
 import { durationMs } from './duration.js';
 import { gateDetails } from '../src/uiText.js';
-import { ApprovalGate, MAX_REMINDERS, decisionUsage, gateWakes, howToDecide, previewText, type RunView } from './gate.js';
+import { ApprovalGate, MAX_REMINDERS, decisionUsage, gateWakes, howToDecide, overridesText, previewText, type RunView } from './gate.js';
 import { decisionMessage, previewCounts } from './signedMessages.js';
 import {
   approveSignal,
@@ -19,13 +20,13 @@ import {
   type RecordedDecision,
   type VerifiedSigner,
 } from './messages.js';
+import { recordGateWait } from './metrics.js';
 import type { ReleaseRun } from './releaseRun.js';
 import type { RuntimeOptions } from './runtimeOptions.js';
 
 /** Registers the decision messages; call before the first await so that none is lost. */
 export function listenForDecisions(run: ReleaseRun): void {
   const { gate } = run;
-  const view = (): RunView => ({ stage: run.stage, productionPreview: run.result.productionPreview, now: Date.now() });
   const refused = (why: string) => ApplicationFailure.create({ type: 'DecisionRefused', message: why, nonRetryable: true });
   const onSignal = (approved: boolean) => async (d: Decision) => {
     const outcome = await decide(run, d, approved, 'signal');
@@ -38,7 +39,7 @@ export function listenForDecisions(run: ReleaseRun): void {
   const onUpdate = (approved: boolean) => ({
     // Validators are not replayed, so they always apply today's rules; the handler checks again after the signature.
     validator: (d: Decision) => {
-      const why = gate.refusal(d, approved, view());
+      const why = refusal(run, d, approved);
       if (why) throw refused(why);
     },
     handler: async (d: Decision): Promise<ApprovalAck> => {
@@ -62,17 +63,22 @@ export function listenForDecisions(run: ReleaseRun): void {
  */
 async function decide(run: ReleaseRun, d: Decision, approved: boolean, via: RecordedDecision['via']): Promise<RecordedDecision | string> {
   const { gate } = run;
-  const view = (): RunView => ({ stage: run.stage, productionPreview: run.result.productionPreview, now: Date.now() });
-  if (!patched('signed-decisions')) return gate.refusal(d, approved, view(), { legacy: true }) ?? take(gate, d, approved, via, null);
-  const before = gate.refusal(d, approved, view());
+  if (!patched('signed-decisions')) return refusal(run, d, approved, { legacy: true }) ?? take(gate, d, approved, via, null);
+  const before = refusal(run, d, approved);
   if (before) return before;
   gate.verifications++;
   const claims = { by: d.by.trim(), comment: d.comment, allowLargeDeletion: d.allowLargeDeletion, signedAt: String(d.signedAt ?? '') };
   const message = gate.subject ? decisionMessage(gate.subject, approved ? 'approve' : 'reject', claims) : '';
   const check = await quick.checkDecisionSignature({ message, principal: claims.by, ...(d.signature !== undefined ? { signature: d.signature } : {}) });
   gate.rules = { ...gate.rules, ...check.policy };
-  const after = check.problem ?? gate.refusal(d, approved, view()) ?? gate.verifiedRefusal(d, approved, check.signer);
+  const after = check.problem ?? refusal(run, d, approved) ?? gate.verifiedRefusal(d, approved, check.signer);
   return after ?? take(gate, d, approved, via, check.signer);
+}
+
+/** The gate's rules, then the compose the decision names against the one at the gate (runs since 'decision-names-compose'). */
+function refusal(run: ReleaseRun, d: Decision | undefined, approved: boolean, opts: { legacy?: boolean } = {}): string | null {
+  const view: RunView = { stage: run.stage, productionPreview: run.result.productionPreview, now: Date.now() };
+  return run.gate.refusal(d, approved, view, opts) ?? composeRefusal(d, run.composeAtGate);
 }
 
 /** Who decided, when and why: in the status query, the memo, the `SigApprover` search attribute and the result. */
@@ -109,21 +115,28 @@ export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime
   };
   const opened = Date.now();
   gate.openedAt = opened;
-  gate.subject = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, composeId, preview: previewCounts(preview) };
+  // A signer binds the staging digest too when the run took one (approval-bound-to-staging-digest).
+  const digest = run.fingerprint ? { stagingDigest: run.fingerprint.stagingDigest } : {};
+  gate.subject = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, composeId, preview: previewCounts(preview), ...digest };
   const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
   const every = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
   gate.deadline = new Date(deadline).toISOString();
-  const previewTable = previewText(preview);
-  run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports }));
+  const previewTable = [overridesText(run.view().requestOverrides ?? []), previewText(preview)].filter(Boolean).join('\n\n');
+  run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports, fingerprint: run.fingerprint }));
   run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
   // Enough reminders: then the gate waits out the deadline quietly (a short interval must not post, and grow
   // the history, for weeks).
   const cap = patched('reminders-capped') ? MAX_REMINDERS : Infinity;
+  /** The gate closes with a decision, or with none at the deadline: that wait is a metric. */
+  const closed = (d: RecordedDecision | null) => {
+    recordGateWait({ sig: r.plan.sig, release: r.plan.release }, opened, d === null ? 'expired' : d.approved ? 'approved' : 'rejected');
+    return d;
+  };
   for (const wake of gateWakes(opened, every, deadline, cap)) {
-    if (await condition(() => gate.decision !== null, Math.max(1, wake.wakeAt - Date.now()))) return gate.decision;
-    if (wake.closes) return null;
+    if (await condition(() => gate.decision !== null, Math.max(1, wake.wakeAt - Date.now()))) return closed(gate.decision);
+    if (wake.closes) return closed(null);
     gate.remindersSent++;
     run.notify('reminder', `**${run.title}**: still waiting for approval (reminder ${gate.remindersSent}); expires ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}`);
   }
-  return null;
+  return closed(null);
 }

@@ -2,7 +2,7 @@
 // extra files, verification, the manifest and, only if all of that succeeded, the atomic `latest` flip.
 // Seed behaviour kept: a failed task does not stop its siblings (seed-systems.md §2 stage 1 step 7).
 // Seed behaviour fixed: failures fail the compose, and `latest` is never flipped on failure (§7 risk 1).
-import { ApplicationFailure, isCancellation, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
 import { runBounded } from '../src/compose/bounded.js';
 import { hostActivities } from './activityOptions.js';
@@ -23,6 +23,15 @@ export interface ComposeResult {
 }
 
 export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
+  // Only sigRelease starts a compose (the worker registers no other workflow that does); one started directly by a
+  // client has no parent and is refused before any activity runs. Its activities re-check everything anyway.
+  if (patched('compose-only-as-child') && !workflowInfo().parent) {
+    throw ApplicationFailure.create({
+      type: 'ComposeRefused',
+      nonRetryable: true,
+      message: `composeSig runs only as the compose step of a sigRelease run; this one (${workflowInfo().workflowId}) was started directly. Start sigRelease instead.`,
+    });
+  }
   const { plan, roots } = input;
   const acts = hostActivities(input.timeouts, input.hostTaskQueue);
   const all = plan.batches.flat();
@@ -90,7 +99,8 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
     finishedAt: new Date().toISOString(),
   });
   let previousLatest: string | null = null;
-  if (plan.fullRun) {
+  // In place, the update is built in a new folder seeded from latest: latest flips to it only now, verified.
+  if (plan.fullRun || patched('in-place-compose-in-new-folder')) {
     const flipped = await acts.hostQuick.flipLatestSymlink({ roots, release: plan.release, sig: plan.sig, composeDir: prepared.composeDir });
     previousLatest = flipped.previous;
     status.latestFlipped = true;

@@ -12,9 +12,4 @@ export function isUnexpected(e: unknown): boolean {
   return !(e instanceof Error && e.name === 'WorkflowExecutionAlreadyStartedError');
 }
 
-/** The innermost message of a failure chain: the activity's or the tool's own words. */
-export function innermostMessage(e: unknown): string {
-  let err = e as { cause?: unknown; message?: string } | undefined;
-  for (let depth = 0; err?.cause && depth < 20; depth++) err = err.cause as typeof err;
-  return err?.message ?? String(e);
-}
+export { innermostMessage } from '../src/errors.js';

@@ -5,6 +5,7 @@
 import { markdownText } from '../src/markdown.js';
 import type { Decision, PreviewSummary, RecordedDecision, Stage, Starter, VerifiedSigner } from './messages.js';
 import { MAX_COMMENT, MAX_SIGNATURE, PRINCIPAL, signedAtProblem, signingHint, type DecisionSubject } from './signedMessages.js';
+import { humanBytes } from '../src/publish/guard.js';
 
 /** What the site and the request say about deciding; known once the release is resolved. */
 export interface GateRules {
@@ -193,8 +194,11 @@ export function previewText(p: PreviewSummary): string {
   const rows = Object.entries(p.repos).map(
     ([repo, c]) => `| ${markdownText(repo)} | ${c.added.files} | ${c.changed.files} | ${c.deleted.files} | ${c.added.bytes + c.changed.bytes} |`,
   );
+  const kept = (p.kept ?? []).map((k) => `${markdownText(k.dir)}/ (${k.files} files, ${humanBytes(k.bytes)})`);
   return [
     `Production will get ${p.added.files} new, ${p.changed.files} changed and ${p.deleted.files} deleted files (${p.added.bytes + p.changed.bytes} bytes).`,
+    p.deleted.files > 0 ? `The deleted files hold ${humanBytes(p.deleted.bytes)}.` : '',
+    kept.length ? `Kept (exist only in production, never deleted): ${kept.join(', ')}.` : '',
     p.guard.ok ? '' : `Deletion guard: ${p.guard.reason}`,
     '| repo | added | changed | deleted | bytes |',
     '|---|---|---|---|---|',
@@ -202,6 +206,11 @@ export function previewText(p: PreviewSummary): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** The request's weakened checks as a Markdown list after a heading line, or '' when there are none. */
+export function overridesText(overrides: readonly string[]): string {
+  return overrides.length ? `**This request weakens checks:**\n${overrides.map((o) => `- ${markdownText(o)}`).join('\n')}` : '';
 }
 
 export function howToDecide(release: string, sig: string): string {

@@ -60,6 +60,8 @@ export interface Decision {
   signedAt?: string;
   /** When signed: the armored `ssh-keygen -Y sign -n sigrelease-decision` signature of the decision message. */
   signature?: string;
+  /** The compose the person approves (`sigrelease approve` fills it in from `status`); another compose is refused. */
+  composeId?: string;
 }
 /** A signature the worker verified against approval.allowedSigners. */
 export interface VerifiedSigner {
@@ -100,7 +102,19 @@ export interface ApprovalAck {
 }
 
 /** An rsync preview (what a sync would add, change, delete per repo) with the deletion guard's verdict. */
-export type PreviewSummary = SyncPreview & { guard: { ok: boolean; reason?: string } };
+export type PreviewSummary = SyncPreview & {
+  guard: { ok: boolean; reason?: string };
+  /** Digest of the staging tree taken just before this preview (src/publish/staging-digest.ts); absent from older workers. */
+  stagingDigest?: string;
+  stagingEntries?: number;
+};
+
+/** What the approver saw: the compose and the staging tree's digest. Production is written only while both hold. */
+export interface ApprovalFingerprint {
+  composeId: string;
+  stagingDigest: string;
+  stagingEntries: number;
+}
 
 export interface TaskProgress {
   name: string;
@@ -128,10 +142,14 @@ export interface ReleaseStatus {
   compose: ComposeStatus | null;
   stagingPreview: PreviewSummary | null;
   productionPreview: PreviewSummary | null;
+  /** Recorded when the gate opens: what an approval approves. */
+  fingerprint?: ApprovalFingerprint | null;
   decision: RecordedDecision | null;
   /** Reminders sent while the gate waited (one per `reminderInterval`, none at the deadline itself). */
   remindersSent: number;
   approvalDeadline: string | null;
+  /** Request flags that weaken a check (allowLargeDeletion, disableGpgCheck, ...), one readable line each. */
+  requestOverrides?: string[];
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
   /** At the gate: what a signed decision must name (workflows/signedMessages.ts `decisionMessage`). */
@@ -189,7 +207,9 @@ export interface Notification {
 // when it names the request it belongs to (a random ID the requester made), so one typed by hand is ignored.
 export interface LockRequest {
   workflowId: string;
-  /** The requester's ID for this turn; absent in requests made before request IDs existed. */
+  /** The requesting run: a new run under the holder's workflow ID means the holder's run has closed. */
+  runId?: string;
+  /** Names one acquisition: grant and release carry it, a grant for another request is ignored. */
   requestId?: string;
 }
 export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
@@ -198,6 +218,7 @@ export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
 export const lockGrantedSignal = defineSignal<[LockGrant]>('productionLockGranted');
 export interface LockGrant {
   lockWorkflowId: string;
+  /** The request granted; a grant naming no pending request of the run is ignored. */
   requestId?: string;
 }
 export interface LockStatus {

@@ -3,7 +3,8 @@
 // so two promotions at once could publish a list that misses the other's files (seed-systems.md §2 stage 4-5).
 // Shape of samples-typescript `mutex/`: requests arrive by signal-with-start, the holder is told by signal,
 // and a lease bounds how long a vanished holder (a terminated run) can block the others.
-import { condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, getExternalWorkflowHandle, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { holdersRunClosed, dropClosedRuns, sameRequest } from './lockRequests.js';
 import { lockGrantedSignal, lockStatusQuery, releaseLockSignal, requestLockSignal, type LockRequest } from './messages.js';
 
 // Message names live in messages.ts; re-exported for the callers that know them from here.
@@ -27,26 +28,32 @@ export const lockWorkflowId = (productionRoot: string) => `sigrelease-production
 export async function productionLock(input: LockInput): Promise<void> {
   const me = workflowInfo().workflowId;
   const queue = [...input.queue];
-  let holder: { workflowId: string; requestId?: string; since: string } | null = null;
-  /** A release names the turn it ends; requests made before request IDs existed are matched by workflow ID. */
-  const sameTurn = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && (a.requestId === undefined || a.requestId === b.requestId);
+  let holder: (LockRequest & { since: string }) | null = null;
+  // Requests named by run and request ID (lockRequests.ts); a lock begun before that knows workflow IDs only.
+  const byRequest = patched('lock-request-ids');
+  const same = (a: LockRequest, b: LockRequest) => (byRequest ? sameRequest(a, b) : a.workflowId === b.workflowId);
 
   setHandler(
     requestLockSignal,
     (r) => {
+      if (byRequest && holder && holdersRunClosed(holder, r)) {
+        log.warn('a new run has the holder\'s workflow ID, so the holder\'s run has closed; freeing the lock', { holder: holder.runId, newRun: r.runId });
+        holder = null;
+      }
+      if (byRequest) dropClosedRuns(queue, r);
       // A retried request from the holder or from someone already in line is the same request.
-      if (r.workflowId !== holder?.workflowId && !queue.some((q) => q.workflowId === r.workflowId)) queue.push(r);
+      if (!(holder && same(holder, r)) && !queue.some((q) => same(q, r))) queue.push(r);
     },
     { description: 'Internal: sent by a release run (through an activity) to ask for its turn at production' },
   );
   setHandler(
     releaseLockSignal,
     (r) => {
-      if (holder && sameTurn(holder, r)) {
+      if (holder && same(holder, r)) {
         holder = null;
         return;
       }
-      const i = queue.findIndex((q) => sameTurn(q, r));
+      const i = queue.findIndex((q) => same(q, r));
       if (i >= 0) queue.splice(i, 1); // a requester that gave up before its turn
     },
     { description: 'Internal: sent by the holding release run; ignored unless it names the current turn' },
@@ -62,9 +69,11 @@ export async function productionLock(input: LockInput): Promise<void> {
     if (queue.length === 0 && !(await condition(() => queue.length > 0, input.idle ?? '10 minutes'))) return;
     const next = queue.shift()!;
     // Holder before the grant goes out: a release that races the grant still finds its holder.
-    holder = { workflowId: next.workflowId, ...(next.requestId ? { requestId: next.requestId } : {}), since: new Date().toISOString() };
+    holder = { ...next, since: new Date().toISOString() };
     try {
-      await getExternalWorkflowHandle(next.workflowId).signal(lockGrantedSignal, { lockWorkflowId: me, ...(next.requestId ? { requestId: next.requestId } : {}) });
+      // To the requesting run itself (a closed run cannot take it), naming the request.
+      const requester = byRequest ? getExternalWorkflowHandle(next.workflowId, next.runId) : getExternalWorkflowHandle(next.workflowId);
+      await requester.signal(lockGrantedSignal, byRequest && next.requestId ? { lockWorkflowId: me, requestId: next.requestId } : { lockWorkflowId: me });
     } catch (e) {
       log.warn('lock requester is gone; granting the next one', { requester: next.workflowId, error: String(e) });
       holder = null;

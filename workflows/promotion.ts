@@ -4,11 +4,15 @@ import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, 
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionCategory, productionReleaseDir } from '../src/paths.js';
+import { deletionsOf } from '../src/publish/guard.js';
 import { quick, type HostActivities } from './activityOptions.js';
+import { asRunFailure } from './approvedStaging.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
-import { lockGrantedSignal, releaseLockSignal, type LockGrant, type RecordedDecision } from './messages.js';
+import { lockGrantedSignal, releaseLockSignal, type PreviewSummary, type RecordedDecision } from './messages.js';
+import { recordLockWait } from './metrics.js';
 import { lockWorkflowId } from './productionLock.js';
+import { grantMatches } from './lockRequests.js';
 import type { ReleaseRun } from './releaseRun.js';
 
 /** This run's turns at the production lock: asked for, granted, given back. */
@@ -16,39 +20,39 @@ export class ProductionLockTurn {
   private granted = false;
   /** The production lock this run asked for and has not given back yet. */
   private toRelease: string | null = null;
-  /** This turn's request ID (runs since 'lock-request-ids'): a grant or release for another turn is ignored. */
-  private requestId: string | undefined;
+  /** The acquisition this run waits on or holds (null: a run begun before requests had IDs). */
+  private requestId: string | null = null;
 
   /** Registers the grant signal; call before the first await so no grant is lost. */
   listen(): void {
     setHandler(
       lockGrantedSignal,
       (g) => {
-        if (this.grantIsMine(g)) this.granted = true;
-        else log.warn('ignored a production lock grant that names no request of this run', { grant: JSON.stringify(g).slice(0, 200) });
+        // Anyone who can signal this run could send a grant: only one naming our pending request counts.
+        if (this.requestId !== null && !grantMatches(this.requestId, g)) {
+          log.warn('ignored a production lock grant that names no pending request of this run', { grant: g?.requestId ?? null });
+          return;
+        }
+        this.granted = true;
       },
       { description: 'Internal: sent by the production lock to the run whose turn it is; ignored unless it names that request' },
     );
   }
 
-  /** A grant counts only from the lock this run asked, for the request it made. */
-  private grantIsMine(g: LockGrant | undefined): boolean {
-    if (this.requestId === undefined) return true; // a run that asked before request IDs existed (replay)
-    return g?.lockWorkflowId === this.toRelease && g?.requestId === this.requestId;
-  }
-
-  /** Asks the production lock for a turn and waits for it; `release` gives it back. */
-  async acquire(lockId: string, release: string): Promise<void> {
+  /** Asks the production lock for a turn and waits for it; `release` gives it back. `sig` labels the wait's metric. */
+  async acquire(lockId: string, release: string, sig: string): Promise<void> {
     const info = workflowInfo();
+    const asked = Date.now();
     this.granted = false;
     this.toRelease = lockId;
-    this.requestId = patched('lock-request-ids') ? uuid4() : undefined;
-    const requestId = this.requestId ? { requestId: this.requestId } : {};
+    this.requestId = patched('lock-request-ids') ? uuid4() : null;
+    const request = this.requestId ? { requesterRunId: info.runId, requestId: this.requestId } : {};
     // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
     await CancellationScope.nonCancellable(() =>
-      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...requestId }),
+      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...request }),
     );
     await condition(() => this.granted);
+    recordLockWait({ sig, release }, asked);
   }
 
   async release(): Promise<void> {
@@ -56,7 +60,8 @@ export class ProductionLockTurn {
     const lockId = this.toRelease;
     this.toRelease = null;
     try {
-      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, { workflowId: workflowInfo().workflowId, ...(this.requestId ? { requestId: this.requestId } : {}) });
+      const { workflowId, runId } = workflowInfo();
+      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, this.requestId ? { workflowId, runId, requestId: this.requestId } : { workflowId });
     } catch (err) {
       log.warn('could not release the production lock', { lock: lockId, error: String(err) });
     }
@@ -71,13 +76,15 @@ export interface PromotionInput {
   staging: string;
   production: string;
   previews: string;
+  /** The production preview the approver saw at the gate. */
+  preview: PreviewSummary;
 }
 
 /** Waits for the production lock, then promotes; once promotion starts it finishes (a cancel is noted). */
 export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): Promise<void> {
   run.setStage('waiting-for-production-lock');
   const lockId = lockWorkflowId(p.r.roots.productionRoot);
-  await p.lock.acquire(lockId, p.r.plan.release);
+  await p.lock.acquire(lockId, p.r.plan.release, p.r.plan.sig);
   // Once promotion starts it finishes: a cancel now would only leave production behind staging.
   await CancellationScope.nonCancellable(async () => {
     try {
@@ -104,6 +111,9 @@ export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): P
 /** The production sync proper, with the metadata grace period between publishing and deleting. */
 async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string): Promise<ProductionSyncResult> {
   const { r, host } = p;
+  // allowLargeDeletion (request or decision) approves the deletions the gate showed, not a blank cheque:
+  // a sync that would delete more than that stops before deleting (DeletionExceedsApproval).
+  const capDeletions = patched('deletion-approval-cap');
   const sync = {
     source: p.staging,
     target: p.production,
@@ -111,13 +121,15 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     reportFile: `${p.previews}/production-sync.txt`,
     guard: r.guard,
     allowLargeDeletion: r.allowLargeDeletion || p.decision.allowLargeDeletion === true,
+    ...(capDeletions ? { approvedDeletions: deletionsOf(p.preview) } : {}),
+    ...(run.fingerprint ? { expectedStagingDigest: run.fingerprint.stagingDigest } : {}),
   };
   const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
   // Runs that were already promoting when this version was deployed replay the single call they made.
-  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync);
+  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync).catch(rethrowAsRunFailure);
   // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
   // so a client that read the previous repomd.xml a moment ago still finds every file it names.
-  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] });
+  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] }).catch(rethrowAsRunFailure);
   // Nothing superseded (a first release, additions only): no client can miss anything, so no wait.
   if (published.preview.deleteEntries > 0) {
     // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
@@ -128,11 +140,15 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     await sleep(graceMs);
     run.note({ deletionsAt: null });
     run.setStage('waiting-for-production-lock');
-    await p.lock.acquire(lockId, r.plan.release);
+    await p.lock.acquire(lockId, r.plan.release, r.plan.sig);
     run.setStage('promoting');
   }
-  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] });
+  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] }).catch(rethrowAsRunFailure);
   return joinProductionSyncs(published, deleted);
+}
+
+function rethrowAsRunFailure(e: unknown): never {
+  throw asRunFailure(e);
 }
 
 /** One report for a production sync run as two calls (passes 1–2, then pass 3 after the grace period). */

@@ -9,7 +9,7 @@ import { notifier } from './activityOptions.js';
 import type { ComposeResult } from './compose.js';
 import { innermostMessage } from './failures.js';
 import { ApprovalGate } from './gate.js';
-import { SEARCH_ATTRIBUTES, type NotificationEvent, type PreviewSummary, type RecordedDecision, type ReleaseStatus, type Stage } from './messages.js';
+import { SEARCH_ATTRIBUTES, type ApprovalFingerprint, type NotificationEvent, type PreviewSummary, type RecordedDecision, type ReleaseStatus, type Stage } from './messages.js';
 
 export type Outcome = 'promoted' | 'composed' | 'dry-run' | 'rejected' | 'expired';
 
@@ -37,6 +37,10 @@ export class ReleaseRun {
   readonly gate: ApprovalGate;
   private readonly status: ReleaseStatus;
   readonly result: ReleaseResult;
+  /** What an approval approves (workflows/approvedStaging.ts); null before the gate and for older runs. */
+  fingerprint: ApprovalFingerprint | null = null;
+  /** Compose a decision must name, when it names one; null: not checked (before the gate, older runs). */
+  composeAtGate: string | null = null;
   // Notifications go out one after another in the background: a slow or dead webhook never holds the pipeline
   // and never fails it. The run waits for the last one before it closes (`settled`).
   private notices: Promise<void> = Promise.resolve();
@@ -93,6 +97,7 @@ export class ReleaseRun {
   view(): ReleaseStatus {
     return {
       ...this.status,
+      fingerprint: this.fingerprint,
       decision: this.gate.decision,
       remindersSent: this.gate.remindersSent,
       approvalDeadline: this.gate.deadline,
@@ -109,7 +114,7 @@ export class ReleaseRun {
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
-  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy'>>): void {
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy' | 'requestOverrides'>>): void {
     Object.assign(this.status, fields);
   }
 

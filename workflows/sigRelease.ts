@@ -11,6 +11,7 @@ import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick } from './activityOptions.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
+import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
 import { composeSig, type ComposeResult } from './compose.js';
 import { innermostMessage, isUnexpected } from './failures.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages.js';
@@ -76,6 +77,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const preview = await host.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
+    run.fingerprint = fingerprintAtGate(compose.composeId, preview);
+    if (decisionsNameCompose()) run.composeAtGate = compose.composeId;
     const decision = await awaitApproval(run, r, runtime, {
       composeId: compose.composeId,
       manifest: compose.manifest,
@@ -96,7 +99,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews });
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     return run.close('promoted');
@@ -124,6 +127,8 @@ async function validate(run: ReleaseRun, request: Record<string, unknown>, stamp
   const r = await quick.resolveRelease({ request, stamp, ...(runStart ? { run: runStart } : {}) });
   run.warn(...r.plan.warnings);
   if (r.starter) run.note({ startedBy: r.starter });
+  // Flags that weaken a check are shown to whoever approves (gate details, status, notification).
+  if (patched('gate-shows-request-overrides')) run.note({ requestOverrides: r.requestOverrides ?? [] });
   // Runs started without our CLI (`temporal workflow start`, the Web UI) carry no SigName/SigRelease until
   // the run sets them; set from the validated plan, never from the raw request.
   if (patched('search-attributes-from-workflow')) {

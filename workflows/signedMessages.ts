@@ -24,8 +24,10 @@ export interface DecisionSubject {
   workflowId: string;
   runId: string;
   composeId: string;
-  /** The production preview's counts (a fingerprint of the previewed tree replaces them when it exists). */
+  /** The production preview's counts. */
   preview: PreviewCounts;
+  /** The staging tree's digest the gate bound the approval to (workflows/approvedStaging.ts); absent in older runs. */
+  stagingDigest?: string;
 }
 export interface PreviewCounts {
   added: { files: number; bytes: number };
@@ -59,6 +61,8 @@ export function decisionMessage(subject: DecisionSubject, verdict: Verdict, clai
       runId: subject.runId,
       composeId: subject.composeId,
       preview: subject.preview,
+      // Only when the run took one, so a decision signed for an older run's subject still verifies.
+      ...(subject.stagingDigest !== undefined ? { stagingDigest: subject.stagingDigest } : {}),
       verdict,
       by: claims.by,
       comment: claims.comment ?? '',

@@ -17,7 +17,7 @@ import { renderDnfConfig } from '../../src/compose/dnfConfig.js';
 import { buildReposyncArgs } from '../../src/compose/reposyncOutput.js';
 import { composeStamp, type Roots } from '../../src/paths.js';
 import type { ComposePlan, ReposyncTask } from '../../src/compose/types.js';
-import { prepareCompose, runReposyncTask } from '../../activities/compose.js';
+import { createComposeActivities } from '../../activities/compose.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -79,6 +79,7 @@ async function main() {
     const planFor = (i: number): ComposePlan =>
       planCompose(releaseRequestSchema.parse({ release: '9', sig: 'bench', hashed: true, fullRun: true }), { sigFile, entry: sigFile.releases['9']!, revision: '9.7' }, site, composeStamp(Date.UTC(2026, 0, 1, 0, 0, i)));
 
+    const { prepareCompose, runReposyncTask } = createComposeActivities({ site, catalogue: { bench: sigFile } });
     const ours = async (i: number) => {
       const plan = planFor(i);
       const env = new MockActivityEnvironment();

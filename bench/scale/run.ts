@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { loadCatalogue, parseSite } from '../../src/config/load.js';
 import { localSiteRaw } from '../../src/config/local.js';
+import { initRoots } from '../../src/config/roots.js';
 import { startDevServer } from '../../src/devserver.js';
 import { decide, startRelease } from '../../src/client.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
@@ -69,6 +70,7 @@ async function main() {
   const siteFile = path.join(dir, 'site.yaml');
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw);
+  initRoots(site);
   const catalogue = loadCatalogue(catDir);
   const env = { ...process.env, SIGRELEASE_SITE: siteFile, SIGRELEASE_CATALOGUE: catDir, TEMPORAL_ADDRESS: server.address };
 

@@ -7,13 +7,22 @@
 set -eu
 
 address="${TEMPORAL_ADDRESS:-temporal:7233}"
+# With authorization on, the job presents a namespace-admin token (sigrelease token issue --role admin) read from a
+# mounted file, so it never shows in `docker inspect`; the CLI reads TEMPORAL_API_KEY and the TEMPORAL_TLS_* paths.
+if [ -n "${SIGRELEASE_ADMIN_TOKEN_FILE:-}" ]; then
+  [ -r "$SIGRELEASE_ADMIN_TOKEN_FILE" ] || { echo "create-namespace: cannot read the token file $SIGRELEASE_ADMIN_TOKEN_FILE" >&2; exit 2; }
+  TEMPORAL_API_KEY=$(tr -d ' \n' < "$SIGRELEASE_ADMIN_TOKEN_FILE")
+  export TEMPORAL_API_KEY
+fi
 namespace="${SIGRELEASE_NAMESPACE:-sigrelease}"
 retention="${SIGRELEASE_RETENTION:-30d}"
 
+# `cluster system` passes only once TLS and the token are accepted: the server fetches its key set from the
+# temporal-jwks container, which starts after it, so the first minute's calls may be refused.
 tries=0
-until temporal operator cluster health --address "$address" >/dev/null 2>&1; do
+until temporal operator cluster system --address "$address" >/dev/null 2>&1; do
   tries=$((tries + 1))
-  [ "$tries" -lt 60 ] || { echo "create-namespace: Temporal at $address is not healthy" >&2; exit 1; }
+  [ "$tries" -lt 90 ] || { echo "create-namespace: Temporal at $address does not accept us (TLS or token); last answer:" >&2; temporal operator cluster system --address "$address" >&2 || true; exit 1; }
   sleep 2
 done
 

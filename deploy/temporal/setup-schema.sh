@@ -7,6 +7,12 @@
 set -eu
 
 : "${POSTGRES_SEEDS:?}" "${POSTGRES_USER:?}" "${POSTGRES_PWD:?}"
+# The placeholder of deploy/.env.example is public: a database with it is open to anyone who reads this repository.
+# This job runs before the server starts, so refusing here keeps the whole stack down until it is changed.
+if [ "$POSTGRES_PWD" = "change-me" ]; then
+  echo "setup-schema: TEMPORAL_DB_PASSWORD is still the placeholder \"change-me\" from deploy/.env.example; set a real password in deploy/.env" >&2
+  exit 2
+fi
 port="${DB_PORT:-5432}"
 schema_root="${TEMPORAL_SCHEMA_ROOT:-/etc/temporal/schema/postgresql/v12}"
 export SQL_PASSWORD="$POSTGRES_PWD"

@@ -1,51 +1,88 @@
 // `sigrelease demo`: a whole release of core 9 on this machine, with nothing but what setup.sh installed:
 // the embedded dev server, a fixture yumrepofs built from real RPMs, a worker, and an approval given from
-// the CLI while the run waits at the gate (or by a person with --interactive).
+// the CLI while the run waits at the gate (or by a person with --interactive). SIGINT, SIGTERM or SIGHUP at any
+// point stops it: the worker drains, then the fixture server, the dev server and every child it started end.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { Command } from 'commander';
-import YAML from 'yaml';
-import { startDevServer, freePort } from '../devserver.js';
-import { loadCatalogue, parseSite } from '../config/load.js';
-import { localSiteRaw } from '../config/local.js';
-import { connectClient, releaseStatus, startRelease } from '../client.js';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createWorkers } from '../worker.js';
+import { PROJECT_ROOT } from '../root.js';
+import { CliError, EXIT } from '../errors.js';
+import { initRoots } from '../config/roots.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../paths.js';
 import { action, formatBytes, type GlobalOptions } from './common.js';
-import { formatStatus } from './format.js';
+import { endDescendants } from './processes.js';
+import { stopRequested, untilStopped, whenStopRequested } from './signals.js';
 import { STATE_DIR } from './server.js';
 
-const BIN = new URL('../../bin/sigrelease', import.meta.url).pathname;
+const BIN = path.join(PROJECT_ROOT, 'bin', 'sigrelease');
 
-export function registerDemoCommand(program: Command, _globals: () => GlobalOptions) {
+interface DemoOptions {
+  interactive?: boolean;
+  keep?: boolean;
+  dir?: string;
+}
+
+export function register(program: Command, _globals: () => GlobalOptions): void {
   program
     .command('demo')
     .description('run a full SIG release (core 9) against the embedded dev server and local fixture repos')
     .option('--interactive', 'wait for a person to approve (CLI, temporal CLI or Web UI) instead of approving from the CLI')
     .option('--keep', 'keep the dev server and Web UI running at the end (Ctrl-C to stop)')
     .option('--dir <dir>', 'where the demo writes (default: .state/demo/<time>)')
-    .action(action(async (o: { interactive?: boolean; keep?: boolean; dir?: string }) => runDemo(o)));
+    .action(action(async (o: DemoOptions) => runDemo(o)));
 }
 
-async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string }) {
+/** What the demo has started, stopped in reverse order whatever happens. */
+class Started {
+  private readonly stops: Array<{ what: string; stop: () => Promise<unknown> }> = [];
+  add(what: string, stop: () => Promise<unknown>): void {
+    this.stops.push({ what, stop });
+  }
+  async stopAll(): Promise<void> {
+    for (const { what, stop } of this.stops.reverse()) {
+      await stop().catch((e: Error) => process.stderr.write(`sigrelease: stopping the ${what}: ${e.message}\n`));
+    }
+    const left = await endDescendants();
+    if (left.length > 0) process.stderr.write(`sigrelease: ended leftover processes: ${left.map((p) => `${p.comm}(${p.pid})`).join(', ')}\n`);
+  }
+}
+
+async function runDemo(o: DemoOptions): Promise<number> {
+  const dir = path.resolve(o.dir ?? path.join(STATE_DIR, 'demo', new Date().toISOString().replace(/[:.]/g, '-')));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new CliError(`--dir ${dir}: cannot create or write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, EXIT.badInput);
+  }
+  const stop = stopRequested();
+  const started = new Started();
+  try {
+    return await demoSteps(o, dir, started, stop);
+  } finally {
+    await started.stopAll();
+  }
+}
+
+async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: AbortSignal): Promise<number> {
   const t0 = Date.now();
-  // The demo narrates itself; the worker's own INFO lines would drown it.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const dir = o.dir ?? path.join(STATE_DIR, 'demo', new Date().toISOString().replace(/[:.]/g, '-'));
-  fs.mkdirSync(dir, { recursive: true });
+  const [{ execa }, YAML, { startDevServer, freePort }, { loadCatalogue, parseSite }, { localSiteRaw }, client, { DefaultLogger, Runtime }, { createWorkers }, { formatStatus }] =
+    await Promise.all([import('execa'), import('yaml'), import('../devserver.js'), import('../config/load.js'), import('../config/local.js'), import('../client.js'), import('@temporalio/worker'), import('../worker.js'), import('./format.js')]);
+  // The demo narrates itself; the worker's own INFO lines would drown it. The CLI handles stop signals itself.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const step = (s: string) => process.stdout.write(`\n== ${s}\n`);
 
   step('starting the Temporal dev server');
-  const server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), uiPort: await freePort(), logFile: path.join(dir, 'temporal-server.log') });
+  const server = await untilStopped(startDevServer({ dbFile: path.join(dir, 'temporal.db'), uiPort: await freePort(), logFile: path.join(dir, 'temporal-server.log') }));
+  started.add('Temporal dev server', () => server.stop());
   console.log(`Temporal at ${server.address}; Web UI ${server.uiUrl}`);
 
   step('building fixture repositories from real RPMs and serving them like yumrepofs');
   // Loaded here so a deployed worker image needs no test fixtures.
   const { buildYumrepofs, defaultCoreFixture, startYumrepofs } = await import('../../test/fixtures/yumrepofs.js');
-  const fixture = await buildYumrepofs(path.join(dir, 'yumrepofs'), defaultCoreFixture());
+  const fixture = await untilStopped(buildYumrepofs(path.join(dir, 'yumrepofs'), defaultCoreFixture()));
   const yum = await startYumrepofs({ root: fixture.root });
+  started.add('fixture yumrepofs server', () => yum.close());
   console.log(`yumrepofs at ${yum.baseUrl}`);
 
   // Signatures on, as on a real site: a throwaway key for the approver "demo" and an allowed_signers naming it.
@@ -66,58 +103,61 @@ async function runDemo(o: { interactive?: boolean; keep?: boolean; dir?: string 
   });
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw, siteFile);
+  // What an operator does once on a new compose host: `sigrelease init-roots`.
+  initRoots(site);
   const catalogue = loadCatalogue();
   const env = { ...process.env, SIGRELEASE_SITE: siteFile, TEMPORAL_ADDRESS: server.address };
 
   step('starting a worker');
-  const { workers, close } = await createWorkers({ address: server.address, namespace: server.namespace, site, catalogue, queues: ['control', 'host'] });
+  const { workers, close } = await untilStopped(createWorkers({ address: server.address, namespace: server.namespace, site, catalogue, queues: ['control', 'host'] }));
   const running = workers.map((w) => w.run());
-  try {
-    step('sigrelease start --release 9 --sig core --hashed --clean-old-packages --full-run');
-    const client = await connectClient(site);
-    const handle = await startRelease(client, site, catalogue, { release: '9', sig: 'core', hashed: true, cleanOldPackages: true, fullRun: true, requestedBy: 'demo' }, { sign: { by: 'demo', keyFile: key } });
-    console.log(`workflow ${handle.workflowId}`);
-    let st = await releaseStatus(client, '9', 'core');
-    let last = '';
-    while (st.stage !== 'awaiting-approval' && !['failed', 'cancelled'].includes(st.stage)) {
-      if (st.stage !== last) console.log(`stage: ${st.stage}`);
-      last = st.stage;
-      await new Promise((r) => setTimeout(r, 500));
-      st = await releaseStatus(client, '9', 'core');
-    }
-    console.log(formatStatus(st));
-    if (st.stage !== 'awaiting-approval') throw new Error(`the release stopped before the gate: ${st.error ?? st.stage}`);
-    console.log(`\nproduction is untouched until someone approves: ${fs.existsSync(productionSigDir(site, '9', 'core')) ? 'EXISTS (unexpected)' : 'nothing there yet'}`);
-
-    if (o.interactive) {
-      step('waiting for your decision');
-      const cli = `SIGRELEASE_SITE=${siteFile} TEMPORAL_ADDRESS=${server.address} ${BIN}`;
-      console.log(`Approve from another terminal (signed with the demo's throwaway key):\n  ${cli} approve 9 core --by demo --key ${key} --comment "looks good"`);
-      console.log(`or print the signed decision and send it with the temporal CLI or the Web UI (Send a Signal → approve → paste):\n  ${cli} approve 9 core --by demo --key ${key} --print-signed`);
-      console.log(`  ${process.env.SIGRELEASE_TEMPORAL_CLI ?? 'temporal'} workflow signal --address ${server.address} -w ${handle.workflowId} --name approve --input '<the JSON>'`);
-      console.log(`  Web UI: ${server.uiUrl}/namespaces/default/workflows/${handle.workflowId}`);
-    } else {
-      step(`sigrelease approve 9 core --by demo --key ${path.basename(key)} --comment "demo run"`);
-      const r = await execa(BIN, ['approve', '9', 'core', '--by', 'demo', '--key', key, '--comment', 'demo run'], { env, reject: false });
-      process.stdout.write(r.stdout + (r.stderr ? `\n${r.stderr}` : '') + '\n');
-      if (r.exitCode !== 0) throw new Error(`approve failed with exit code ${r.exitCode}`);
-    }
-    const result = await handle.result();
-    step(`result: ${result.outcome}`);
-    summarize(site, result, dir);
-    console.log(`\ndemo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    if (o.keep) {
-      console.log(`dev server and Web UI stay up at ${server.uiUrl}; Ctrl-C to stop`);
-      await new Promise<void>((r) => process.once('SIGINT', () => r()));
-    }
-    return result.outcome === 'promoted' ? 0 : 5;
-  } finally {
-    workers.forEach((w) => w.shutdown());
+  // Drains as Temporal's shutdown does: running activities get the grace time, then are cancelled.
+  started.add('worker', async () => {
+    workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
     await Promise.allSettled(running);
     await close();
-    await yum.close();
-    await server.stop();
+  });
+
+  step('sigrelease start --release 9 --sig core --hashed --clean-old-packages --full-run');
+  const temporal = await untilStopped(client.connectClient(site));
+  started.add('client connection', () => temporal.connection.close());
+  const handle = await untilStopped(client.startRelease(temporal, site, catalogue, { release: '9', sig: 'core', hashed: true, cleanOldPackages: true, fullRun: true, requestedBy: 'demo' }, { sign: { by: 'demo', keyFile: key } }));
+  console.log(`workflow ${handle.workflowId}`);
+  let st = await untilStopped(client.releaseStatus(temporal, '9', 'core'));
+  let last = '';
+  while (st.stage !== 'awaiting-approval' && !['failed', 'cancelled'].includes(st.stage)) {
+    if (st.stage !== last) console.log(`stage: ${st.stage}`);
+    last = st.stage;
+    await untilStopped(new Promise((r) => setTimeout(r, 500)));
+    st = await untilStopped(client.releaseStatus(temporal, '9', 'core'));
   }
+  console.log(formatStatus(st));
+  if (st.stage !== 'awaiting-approval') throw new Error(`the release stopped before the gate: ${st.error ?? st.stage}`);
+  console.log(`\nproduction is untouched until someone approves: ${fs.existsSync(productionSigDir(site, '9', 'core')) ? 'EXISTS (unexpected)' : 'nothing there yet'}`);
+
+  if (o.interactive) {
+    step('waiting for your decision');
+    const cli = `SIGRELEASE_SITE=${siteFile} TEMPORAL_ADDRESS=${server.address} ${BIN}`;
+    console.log(`Approve from another terminal (signed with the demo's throwaway key):\n  ${cli} approve 9 core --by demo --key ${key} --comment "looks good"`);
+    console.log(`or print the signed decision and send it with the temporal CLI or the Web UI (Send a Signal → approve → paste):\n  ${cli} approve 9 core --by demo --key ${key} --print-signed`);
+    console.log(`  ${process.env.SIGRELEASE_TEMPORAL_CLI ?? 'temporal'} workflow signal --address ${server.address} -w ${handle.workflowId} --name approve --input '<the JSON>'`);
+    console.log(`  Web UI: ${server.uiUrl}/namespaces/default/workflows/${handle.workflowId}`);
+  } else {
+    step(`sigrelease approve 9 core --by demo --key ${path.basename(key)} --comment "demo run"`);
+    const r = await execa(BIN, ['approve', '9', 'core', '--by', 'demo', '--key', key, '--comment', 'demo run'], { env, reject: false, cancelSignal: stop });
+    if (stop.aborted) await untilStopped(Promise.resolve());
+    process.stdout.write(r.stdout + (r.stderr ? `\n${r.stderr}` : '') + '\n');
+    if (r.exitCode !== 0) throw new Error(`approve failed with exit code ${r.exitCode}`);
+  }
+  const result = await untilStopped(handle.result());
+  step(`result: ${result.outcome}`);
+  summarize(site, result, dir);
+  console.log(`\ndemo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (o.keep) {
+    console.log(`dev server and Web UI stay up at ${server.uiUrl}; Ctrl-C to stop`);
+    await whenStopRequested();
+  }
+  return result.outcome === 'promoted' ? 0 : 5;
 }
 
 function summarize(site: { composeRoot: string; stagingRoot: string; productionRoot: string }, result: { composeDir: string | null; decision: { by: string } | null; fileLists: Array<{ dir: string; changed: string[] }>; compose: { downloaded: number; tasks: number } }, dir: string) {

@@ -13,11 +13,19 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   } else if (st.composeWorkflowId) {
     out.push(`compose: workflow ${st.composeWorkflowId}`);
   }
+  if (st.requestOverrides?.length) {
+    out.push('this request weakens checks:');
+    for (const o of st.requestOverrides) out.push(`  ${o}`);
+  }
   if (st.stagingPreview) out.push(`staging: ${previewLine(st.stagingPreview)}`);
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);
     out.push(previewTable(st.productionPreview));
+    for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${formatBytes(k.bytes)}): exists only in production, never deleted`);
     if (!st.productionPreview.guard.ok) out.push(`DELETION GUARD: ${st.productionPreview.guard.reason}`);
+  }
+  if (st.fingerprint) {
+    out.push(`approval binds to compose ${st.fingerprint.composeId}, staging digest ${st.fingerprint.stagingDigest} (${st.fingerprint.stagingEntries} entries)`);
   }
   if (st.stage === 'awaiting-approval') {
     out.push(`waiting for approval until ${st.approvalDeadline} (${st.remindersSent} reminders sent)`);
@@ -37,7 +45,7 @@ function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {
 }
 
 function previewLine(p: PreviewSummary): string {
-  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)}); full list: ${p.reportFile}`;
+  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)} to copy, ${formatBytes(p.deleted.bytes)} to delete); full list: ${p.reportFile}`;
 }
 
 export function previewTable(p: PreviewSummary): string {

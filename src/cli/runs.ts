@@ -1,24 +1,20 @@
-// `sigrelease approve|reject|status|list|cancel`: deciding at the gate, and finding runs by SIG, release and
-// stage through the search attributes every run carries (SigName, SigRelease, SigStage, SigApprover), and cancelling one. Runs started by hand have
+// `sigrelease list` and `sigrelease cancel`: finding runs by SIG, release and stage through the search attributes
+// every run carries (SigName, SigRelease, SigStage, SigApprover), and cancelling one. Runs started by hand have
 // the ID sigrelease-<sig>-<release>; runs started by a schedule have the scheduled time appended, so both
 // commands look runs up by search attribute rather than by ID.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import type { Command } from 'commander';
-import { CliError, EXIT, connectClient, decide, releaseStatus, releaseWorkflowId } from '../client.js';
-import { formatStatus } from './format.js';
-import { SAFE_NAME } from '../config/schema.js';
-import { FINAL_STAGES, SEARCH_ATTRIBUTES, STAGES, type Decision, type Stage } from '../../workflows/messages.js';
-import { boundsProblem } from '../../workflows/gate.js';
+import { CliError, EXIT, connectClient, releaseStatus, releaseWorkflowId } from '../client.js';
+import { SEARCH_ATTRIBUTES, type Decision, type Stage } from '../../workflows/messages.js';
 import { DECISION_NAMESPACE, decisionMessage, type Verdict } from '../../workflows/signedMessages.js';
 import { signWithKeyOrAgent } from '../approval/keys.js';
 import { SigningError } from '../approval/sshsig.js';
-import { action, loadConfig, print, type GlobalOptions } from './common.js';
+import { FINAL_STAGES, checkFilter, checkRelease, checkSig } from './runs-command.js';
 
-// Every stage, and the final ones: listing a final stage shows closed runs, not only running ones.
-export { FINAL_STAGES, STAGES };
+export { FINAL_STAGES, STAGES, badInputExit, registerRunsCommands } from './runs-command.js';
+
 /** Once production promotion has started it finishes; a cancel request waits for it (workflows/sigRelease.ts). */
 const PROMOTION_STAGES: readonly string[] = ['promoting', 'publishing-lists'];
 
@@ -51,13 +47,11 @@ export interface RunRow {
 
 /** A visibility query for sigRelease runs; every value is checked first, so nothing can be injected into it. */
 export function runsQuery(f: RunFilter): string {
+  checkFilter(f);
   const parts = [`WorkflowType = "sigRelease"`];
-  if (f.stage !== undefined) {
-    if (!STAGES.includes(f.stage as Stage)) throw new CliError(`unknown stage ${JSON.stringify(f.stage)}; known: ${STAGES.join(', ')}`, EXIT.badInput);
-    parts.push(`${SEARCH_ATTRIBUTES.stage.name} = "${f.stage}"`);
-  }
-  if (f.sig !== undefined) parts.push(`${SEARCH_ATTRIBUTES.sig.name} = "${checkSig(f.sig)}"`);
-  if (f.release !== undefined) parts.push(`${SEARCH_ATTRIBUTES.release.name} = "${checkRelease(f.release)}"`);
+  if (f.stage !== undefined) parts.push(`${SEARCH_ATTRIBUTES.stage.name} = "${f.stage}"`);
+  if (f.sig !== undefined) parts.push(`${SEARCH_ATTRIBUTES.sig.name} = "${f.sig}"`);
+  if (f.release !== undefined) parts.push(`${SEARCH_ATTRIBUTES.release.name} = "${f.release}"`);
   const closedStage = f.stage !== undefined && FINAL_STAGES.includes(f.stage as Stage);
   if (!f.all && !closedStage) parts.push(`ExecutionStatus = "Running"`);
   return parts.join(' AND ');
@@ -166,102 +160,6 @@ export async function cancelRun(
 }
 const GRPC_NOT_FOUND = 5;
 
-/** Commander's own refusals (missing argument, unknown option, conflicting flags) exit with 2 like ours, not 1. */
-export function badInputExit(cmd: Command): Command {
-  return cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput));
-}
-
-export function registerRunsCommands(program: Command, globals: () => GlobalOptions) {
-  for (const verb of ['approve', 'reject'] as const) {
-    program
-      .command(`${verb} <release> <sig>`)
-      .description(`${verb} the release waiting at the gate (signed with your SSH key where the site requires it)`)
-      .option('--by <name>', 'who decides: your name in approval.allowedSigners', process.env.SUDO_USER ?? process.env.USER ?? '')
-      .option('--comment <text>', 'why')
-      .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
-      .option('--key <file>', 'sign with this SSH key (a private key, or a public key whose private half is in the ssh-agent)')
-      .option('--no-sign', 'send the decision unsigned (sites that do not require signatures)')
-      .option('--print-signed', 'print the signed decision as JSON (for the Web UI or `temporal workflow signal --input`) instead of sending it')
-      .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
-      .action(
-        action(async (release: string, sig: string, o: DecideOptions) => {
-          const decision = decisionClaims(o);
-          const { site } = loadConfig(globals());
-          const client = await connectClient(site);
-          // Signed when asked to, or when this site requires it (then the key is --key or the ssh-agent's first).
-          const wanted = o.key !== undefined || o.printSigned === true || (o.sign !== false && site.approval.requireSignature);
-          const sent = wanted ? await signedDecision(client, release, sig, verb, decision, o.key) : decision;
-          if (o.printSigned) {
-            print(globals(), sent, () => JSON.stringify(sent));
-            return;
-          }
-          const ack = await decide(client, release, sig, verb === 'approve', sent, o.signal ? 'signal' : 'update');
-          const signer = ack?.decision.signed ? ` (signature by ${ack.decision.signed.principal}, key ${ack.decision.signed.keyFingerprint})` : '';
-          print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}${signer}` : `${verb} signal sent to ${sig} ${release}; see \`sigrelease status ${release} ${sig}\``));
-        }),
-      );
-  }
-
-  program
-    .command('status <release> <sig>')
-    .description('stage, compose progress, the preview of what production will get, and the decision')
-    .option('--watch', 'refresh until the run ends')
-    .action(
-      action(async (release: string, sig: string, o: { watch?: boolean }) => {
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        for (;;) {
-          const st = await releaseStatus(client, release, sig);
-          if (o.watch && process.stdout.isTTY && !globals().json) process.stdout.write('\x1b[2J\x1b[H');
-          print(globals(), st, () => formatStatus(st, { tty: Boolean(process.stdout.isTTY) }));
-          if (!o.watch || FINAL_STAGES.includes(st.stage)) return;
-          await new Promise((r) => setTimeout(r, 2000));
-        }
-      }),
-    );
-
-  badInputExit(program.command('list'))
-    .description('list releases by stage, SIG and release (default: the running ones)')
-    .option('--stage <stage>', `only runs in this stage: ${STAGES.join(', ')}`)
-    .option('--sig <sig>', 'only this SIG')
-    .option('--release <major>', 'only this major release')
-    .option('--all', 'finished runs too')
-    .option('--limit <n>', 'at most this many runs, newest first', '100')
-    .addHelpText('after', '\nExamples:\n  sigrelease list --stage awaiting-approval     everything waiting for a decision\n  sigrelease list --all --sig core --release 9  every run of core 9, newest first')
-    .action(
-      action(async (o: Omit<RunFilter, 'limit'> & { limit: string }) => {
-        const filter: RunFilter = { ...o, limit: positiveInt('--limit', o.limit) };
-        runsQuery(filter); // bad filters are refused before anything else
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        const rows = await listRuns(client, filter);
-        print(globals(), rows, () => formatRuns(rows, filter));
-      }),
-    );
-
-  badInputExit(program.command('cancel <release> <sig>'))
-    .description('cancel the running release of a SIG (a production promotion that has started finishes first)')
-    .option('--reason <text>', 'recorded in the run history')
-    .option('--workflow-id <id>', 'which run, when more than one of this SIG and release is running')
-    .option('--wait', 'wait until the run has ended and say how it ended')
-    .action(
-      action(async (release: string, sig: string, o: { reason?: string; workflowId?: string; wait?: boolean }) => {
-        checkRelease(release);
-        checkSig(sig);
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        const r = await cancelRun(client, release, sig, o);
-        print(globals(), r, () =>
-          [
-            `cancellation requested for ${r.workflowId} (stage: ${r.stage ?? 'unknown'}): ${r.reason}`,
-            ...(r.note ? [`note: ${r.note}`] : []),
-            ...(r.final ? [`${r.workflowId} ended: ${r.final.status}${r.final.stage ? ` (stage: ${r.final.stage})` : ''}`] : []),
-          ].join('\n'),
-        );
-      }),
-    );
-}
-
 export function formatRuns(rows: RunRow[], f: RunFilter = {}): string {
   if (rows.length === 0) {
     const what = [f.sig, f.release].filter(Boolean).join(' ');
@@ -290,27 +188,10 @@ function rowOf(wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status'
   };
 }
 
-interface DecideOptions {
-  by: string;
-  comment?: string;
-  allowLargeDeletion?: boolean;
-  key?: string;
-  sign?: boolean;
-  printSigned?: boolean;
-  signal?: boolean;
-}
-
-/** The decision's own fields, bounded as the gate bounds them: refused here before anything is contacted. */
-function decisionClaims(o: DecideOptions): Decision {
-  const decision: Decision = { by: o.by.trim(), ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
-  const problem = boundsProblem(decision);
-  if (problem) throw new CliError(problem.replace('"by"', '--by').replace('"comment"', '--comment'), EXIT.badInput);
-  return decision;
-}
-
 /**
- * Signs `decision` for the run waiting at the gate: the message names the run, its compose and its production
- * preview as the run itself reports them (`status`), so the signature is good for this decision only.
+ * Signs `decision` for the run waiting at the gate: the message names the run, its compose, its production
+ * preview and (when the run took one) its staging digest as the run itself reports them (`status`), so the
+ * signature is good for this decision only.
  */
 export async function signedDecision(client: Client, release: string, sig: string, verb: Verdict, decision: Decision, keyFile: string | undefined): Promise<Decision> {
   const st = await releaseStatus(client, release, sig);
@@ -323,20 +204,4 @@ export async function signedDecision(client: Client, release: string, sig: strin
     if (e instanceof SigningError) throw new CliError(e.message, EXIT.badInput);
     throw e;
   }
-}
-
-function checkSig(sig: string): string {
-  if (!SAFE_NAME.test(sig)) throw new CliError(`SIG ${JSON.stringify(sig)} is not a SIG name (letters, digits and . _ + -)`, EXIT.badInput);
-  return sig;
-}
-
-function checkRelease(release: string): string {
-  if (!/^[0-9]+$/.test(release)) throw new CliError(`release ${JSON.stringify(release)} is not a major release such as 9`, EXIT.badInput);
-  return release;
-}
-
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} ${JSON.stringify(v)}: use a whole number of 1 or more`, EXIT.badInput);
-  return n;
 }

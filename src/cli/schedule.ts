@@ -17,7 +17,7 @@ import {
   type ScheduleInput,
   type ScheduleView,
 } from '../schedules.js';
-import { action, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
 import { badInputExit, runningRuns } from './runs.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -34,7 +34,8 @@ const BOOLEAN_FLAGS = [
   ['--repoclosure', 'repoclosure', 'check every repo with dnf repoclosure before latest moves'],
   ['--disable-gpg-check', 'disableGpgCheck', 'do not check package signatures'],
   ['--disable-repo-gpg-check', 'disableRepoGpgCheck', 'do not check repomd.xml signatures'],
-  ['--allow-large-deletion', 'allowLargeDeletion', 'let syncs delete more than the deletion guard allows'],
+  // Kept so that `schedule create --allow-large-deletion` gets the reason it is refused, not "unknown option".
+  ['--allow-large-deletion', 'allowLargeDeletion', 'refused: a schedule may not carry it (start that release by hand)'],
 ] as const;
 
 interface CreateOptions {
@@ -128,6 +129,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .option('--release <major>', 'only this major release')
     .action(
       action(async (o: { sig?: string; release?: string }) => {
+        if (o.sig !== undefined) checkSigArg(o.sig);
+        if (o.release !== undefined) checkReleaseArg(o.release);
         const { site } = loadConfig(globals());
         const client = await connectClient(site);
         const views = (await listSchedules(client)).filter((v) => (!o.sig || v.sig === o.sig) && (!o.release || v.release === o.release));
@@ -140,6 +143,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('the schedule in full: request, time, policies, next and recent runs')
     .action(
       action(async (release: string, sig: string) => {
+        checkReleaseArg(release);
+        checkSigArg(sig);
         const { site } = loadConfig(globals());
         const client = await connectClient(site);
         const view = await describeSchedule(client, scheduleIdFor(sig, release));
@@ -154,6 +159,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
       .option('--note <text>', 'why (shown by describe and list)')
       .action(
         action(async (release: string, sig: string, o: { note?: string }) => {
+          checkReleaseArg(release);
+          checkSigArg(sig);
           const { site } = loadConfig(globals());
           const client = await connectClient(site);
           const view = await pauseSchedule(client, scheduleIdFor(sig, release), verb === 'pause', o.note);
@@ -167,6 +174,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('start a run now, with the schedule\'s request (refused while a run of this SIG and release is going)')
     .action(
       action(async (release: string, sig: string) => {
+        checkReleaseArg(release);
+        checkSigArg(sig);
         const { site } = loadConfig(globals());
         const client = await connectClient(site);
         const id = scheduleIdFor(sig, release);
@@ -186,6 +195,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('delete the schedule (runs it started go on)')
     .action(
       action(async (release: string, sig: string) => {
+        checkReleaseArg(release);
+        checkSigArg(sig);
         const { site } = loadConfig(globals());
         const client = await connectClient(site);
         const id = scheduleIdFor(sig, release);

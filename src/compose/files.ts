@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { syncToDiskAsync } from '../durable.js';
 
 const tmpName = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
 
@@ -13,6 +14,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   try {
     await fs.writeFile(tmp, data);
     if (mtime) await fs.utimes(tmp, mtime, mtime);
+    // Data on disk before the rename makes it visible: after a power cut the name holds the old or the new file.
+    await syncToDiskAsync(tmp);
     await fs.rename(tmp, target);
   } catch (e) {
     await fs.rm(tmp, { force: true });
@@ -28,6 +31,7 @@ export async function copyFileAtomic(source: string, target: string): Promise<vo
     await fs.copyFile(source, tmp);
     const st = await fs.stat(source);
     await fs.utimes(tmp, st.atime, st.mtime);
+    await syncToDiskAsync(tmp);
     await fs.rename(tmp, target);
   } catch (e) {
     await fs.rm(tmp, { force: true });
@@ -86,7 +90,16 @@ export async function fetchSmallFile(url: string, opts: { timeoutMs?: number; ma
 
 /** The file name a URL's path ends in (`…/RPM-GPG-KEY-Rocky-SIG-Core` → `RPM-GPG-KEY-Rocky-SIG-Core`). */
 export function urlBasename(url: string): string {
-  const name = path.posix.basename(new URL(url).pathname);
-  if (!name || name === '.' || name === '..') throw new Error(`URL ${url} does not end in a file name`);
-  return decodeURIComponent(name);
+  // Checked after percent-decoding: `%2e%2e` is `..` and `%2F` a slash once decoded, and the decoded name is
+  // what becomes a path.
+  let name: string;
+  try {
+    name = decodeURIComponent(path.posix.basename(new URL(url).pathname));
+  } catch {
+    throw new Error(`URL ${JSON.stringify(url)} is not a URL with a file name`);
+  }
+  if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name) || name.startsWith('.')) {
+    throw new Error(`URL ${JSON.stringify(url)} does not end in a plain file name (got ${JSON.stringify(name)})`);
+  }
+  return name;
 }

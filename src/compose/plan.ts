@@ -6,6 +6,7 @@ import type { Arch, ReleaseRequest, SiteConfig } from '../config/schema.js';
 import { ConfigError, rewriteUrl, type ResolvedSigRelease } from '../config/load.js';
 import { taskRelDir, type TaskKind } from '../paths.js';
 import type { ComposeOptions, ComposePlan, ReposyncTask } from './types.js';
+import { urlBasename } from './files.js';
 
 const STAMP = /^\d{8}\.\d{6}$/;
 
@@ -125,7 +126,13 @@ export function planCompose(request: ReleaseRequest, resolved: ResolvedSigReleas
       `${where} has no gpgKeys but GPG checking is on; add gpgKeys to config/sigs/${sig}.yaml or pass --disable-gpg-check --disable-repo-gpg-check`,
     );
   }
-  const keyNames = gpgKeys.map((u) => path.posix.basename(new URL(u).pathname));
+  const keyNames = gpgKeys.map((u) => {
+    try {
+      return urlBasename(u);
+    } catch (e) {
+      throw new ConfigError(`${where}: gpgKeys: ${(e as Error).message}`);
+    }
+  });
   if (new Set(keyNames).size !== keyNames.length) {
     throw new ConfigError(`${where}: two gpgKeys share a file name (${keyNames.join(', ')}); each key is placed in the repo folder by name`);
   }

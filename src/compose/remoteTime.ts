@@ -19,7 +19,12 @@ async function packagesNewerThan(repoDir: string, since: number): Promise<string
     for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.endsWith('.rpm') && (await fs.stat(p)).mtimeMs >= since) out.push(path.relative(repoDir, p));
+      else if (e.isFile() && e.name.endsWith('.rpm')) {
+        const st = await fs.stat(p);
+        // A file with other links was seeded from the previous compose (src/compose/seed.ts): its time is that
+        // compose's, and a touch would change the previous compose's file too.
+        if (st.mtimeMs >= since && st.nlink === 1) out.push(path.relative(repoDir, p));
+      }
     }
   };
   await walk(path.join(repoDir, 'Packages'));

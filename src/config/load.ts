@@ -2,7 +2,7 @@
 // file, the field and the reason; an unknown SIG, release, repo or arch lists what is known.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../root.js';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { describeZodError, sigFileSchema, siteSchema, type SigFile, type SigReleaseEntry, type SiteConfig } from './schema.js';
@@ -12,7 +12,7 @@ export class ConfigError extends Error {
 }
 
 /** The repository's own `config/` folder, whatever the current directory is. */
-export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+export const DEFAULT_CONFIG_DIR = path.join(PROJECT_ROOT, 'config');
 
 function parseFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
   let raw: unknown;

@@ -24,3 +24,18 @@ export function checkRequest(raw: unknown, catalogue: Catalogue, site: SiteConfi
   }
   return { request, resolved };
 }
+
+/**
+ * The request flags that weaken a check, each as a line a person reads at the gate, in `status` and in the
+ * approval notification: whoever approves must know the compose skipped signature checks, or that deletions
+ * beyond the guard were asked for. Empty when the request weakens nothing. Pure.
+ */
+export function describeRequestOverrides(request: Pick<ReleaseRequest, 'allowLargeDeletion' | 'disableGpgCheck' | 'disableRepoGpgCheck'>): string[] {
+  const out: string[] = [];
+  if (request.disableGpgCheck) out.push('disableGpgCheck: package signatures were NOT checked during the compose');
+  if (request.disableRepoGpgCheck) out.push('disableRepoGpgCheck: repository metadata signatures (repomd.xml.asc) were NOT checked during the compose');
+  if (request.allowLargeDeletion) {
+    out.push('allowLargeDeletion: the request lets syncs delete more than publish.maxDeleteShare; production deletes at most what the gate preview shows');
+  }
+  return out;
+}

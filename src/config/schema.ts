@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { durationMs, isDuration } from '../../workflows/duration.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
+import { rootLayoutProblems } from './roots.js';
+import { metricsAddressProblem } from '../metrics/address.js';
 
 /** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -37,6 +39,11 @@ export const sigReleaseEntrySchema = z.strictObject({
       files: z.array(z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9_./+-]+$/, 'must be a relative path without ..')),
     })
     .optional(),
+  /**
+   * Folders of the SIG's tree that exist only in production (the seed's `additional_dirs`, e.g. AltArch's
+   * `images`): no compose has them, so the production sync must never delete them or anything under them.
+   */
+  productionOnlyDirs: z.array(safeName('productionOnlyDirs entry')).default([]),
 });
 export type SigReleaseEntry = z.infer<typeof sigReleaseEntrySchema>;
 
@@ -52,6 +59,7 @@ export type SigFile = z.infer<typeof sigFileSchema>;
 const duration = z.string().refine((v) => isDuration(v), 'must be a duration such as "30s", "10m", "3d"');
 
 const rootPath = z.string().startsWith('/', 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain .. segments');
+const filePath = rootPath;
 export const siteSchema = z.strictObject({
   composeRoot: rootPath,
   stagingRoot: rootPath,
@@ -110,7 +118,20 @@ export const siteSchema = z.strictObject({
     })
     .prefault({})
     .refine((a) => !a.requireSignature || a.allowedSigners !== undefined, { message: 'requireSignature needs allowedSigners (an OpenSSH allowed_signers file)', path: ['allowedSigners'] }),
-  notifications: z.strictObject({ webhookUrl: httpUrl.optional() }).prefault({}),
+  notifications: z
+    .strictObject({
+      /**
+       * Refused: every CLI user reads the site file, and the webhook URL carries the hook's secret. The worker
+       * takes it from SIGRELEASE_WEBHOOK_URL or from `webhookUrlFile` (src/config/secrets.ts).
+       */
+      webhookUrl: z
+        .unknown()
+        .optional()
+        .refine((v) => v === undefined, 'the webhook URL is a secret and must not be in the site file, which every CLI user reads; set SIGRELEASE_WEBHOOK_URL in the worker\'s environment or put it in a file only the worker\'s user can read and name that file in notifications.webhookUrlFile'),
+      /** A file holding the webhook URL; it must be readable by its owner (root or the worker's user) only. */
+      webhookUrlFile: filePath.optional(),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       address: z.string().default('127.0.0.1:7233'),
@@ -118,8 +139,40 @@ export const siteSchema = z.strictObject({
       taskQueue: z.string().min(1, 'must not be empty').default('sigrelease'),
       /** Queue served only by the worker that has the compose/staging/production mounts. */
       hostTaskQueue: z.string().optional(),
+      /**
+       * Mutual TLS to the frontend. `ca` verifies the server; `cert` + `key` are this client's certificate (usually
+       * per person or per worker, so they are often set through TEMPORAL_TLS_CLIENT_CERT_PATH/_KEY_PATH instead).
+       */
+      tls: z
+        .strictObject({
+          ca: filePath,
+          cert: filePath.optional(),
+          key: filePath.optional(),
+          /** The name checked against the server certificate when it differs from the dialled host. */
+          serverName: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name').optional(),
+        })
+        .refine((t) => (t.cert === undefined) === (t.key === undefined), 'cert and key go together: set both or neither')
+        .optional(),
+      /** A file holding this client's JWT (Temporal authorization); TEMPORAL_API_KEY in the environment wins. */
+      apiKeyFile: filePath.optional(),
     })
     .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Prometheus exporter of `sigrelease worker` (IP:PORT, e.g. 0.0.0.0:9464); unset: none. --metrics-address wins. */
+      address: z
+        .string()
+        .superRefine((a, ctx) => {
+          const problem = metricsAddressProblem(a);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
+    })
+    .prefault({}),
+}).superRefine((site, ctx) => {
+  // Checked only once each root is a valid path; a nested root would let one tree's --delete reach another.
+  if (![site.composeRoot, site.stagingRoot, site.productionRoot].every((p) => typeof p === 'string')) return;
+  for (const message of rootLayoutProblems(site)) ctx.addIssue({ code: 'custom', message, path: ['roots'], input: undefined });
 });
 export type SiteConfig = z.infer<typeof siteSchema>;
 

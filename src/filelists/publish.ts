@@ -3,9 +3,11 @@
 // never triggers a full rsync on every mirror (reference §1.10, §2.2).
 import fs from 'node:fs';
 import path from 'node:path';
+import { syncToDisk } from '../durable.js';
 import type { ChecksumAlgorithm } from './format.js';
 import { FdSink } from './sink.js';
 import { generateFileLists } from './walk.js';
+import { ROOT_MARKER_FILE } from '../config/roots.js';
 
 export const FILELIST_NAME = 'fullfilelist';
 export const DEFAULT_TIMELIST_ALIASES: readonly string[] = ['fullfiletimelist'];
@@ -124,20 +126,11 @@ function atomicCopy(dir: string, src: string, destName: string, owner: FileListO
   try {
     fs.copyFileSync(src, tmp);
     settle(tmp, owner);
-    fsyncFile(tmp);
+    syncToDisk(tmp);
     fs.renameSync(tmp, path.join(dir, destName));
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw err;
-  }
-}
-
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -157,7 +150,9 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
   }
   const { timelist, all } = managedNames(opts.module, aliases);
   const tempPrefixes = [...all].map((n) => `.${n}.tmp-`);
-  const skipTopLevel = (name: string) => all.has(name) || (name.startsWith('.') && tempPrefixes.some((p) => name.startsWith(p)));
+  // The root marker (sigrelease init-roots) is ours, not the mirror's: mirrors never copy it.
+  const skipTopLevel = (name: string) =>
+    all.has(name) || name === ROOT_MARKER_FILE || (name.startsWith('.') && tempPrefixes.some((p) => name.startsWith(p)));
 
   const tmpFilelist = path.join(dir, tempName(FILELIST_NAME));
   const tmpTimelist = path.join(dir, tempName(timelist));
@@ -223,16 +218,7 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
     fs.rmSync(tmpFilelist, { force: true });
     fs.rmSync(tmpTimelist, { force: true });
   }
-  if (changed.length > 0) fsyncDir(dir);
+  // Makes the renames durable.
+  if (changed.length > 0) syncToDisk(dir);
   return { dir, module: opts.module, entries, changed, unchanged };
-}
-
-/** Makes the renames durable. */
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }

@@ -29,11 +29,15 @@ export class FdSink implements TextSink {
   /** Bytes handed to the file descriptor so far. */
   bytesWritten = 0;
 
+  /**
+   * `chunk` is a size in bytes, or a buffer to reuse: a thread writing many short-lived sinks (one pair per
+   * work unit) passes the same buffers, since a fresh megabyte per sink waits for a GC as external memory.
+   */
   constructor(
     readonly fd: number,
-    chunkBytes = DEFAULT_CHUNK_BYTES,
+    chunk: number | Buffer = DEFAULT_CHUNK_BYTES,
   ) {
-    this.buf = Buffer.allocUnsafe(chunkBytes);
+    this.buf = typeof chunk === 'number' ? Buffer.allocUnsafe(chunk) : chunk;
   }
 
   write(text: string): void {

@@ -66,9 +66,12 @@ export interface GenerateFileListsOptions {
   tempDir?: string;
   /** Scratch bytes walked units may hold while they wait for an earlier one (tmpfs is memory). Default 256 MiB. */
   scratchLimitBytes?: number;
-  /** Heap cap (MiB) of each worker thread; a unit that does not fit is walked again by this thread. Default 48. */
+  /** Heap cap (MiB) of each worker thread; a unit that does not fit is walked again by this thread. Default 16. */
   workerHeapMb?: number;
-  /** Whether this thread walks units too while the workers start. Default true; tests turn it off. */
+  /**
+   * Whether this thread walks units too while the workers start. Default false: the workers' heaps are capped,
+   * this thread's is not, and a thread that walks grows its heap to V8's defaults (≈20 MB more).
+   */
   mainThreadWalks?: boolean;
   /** Called when a worker thread died while walking a unit (it is walked again here): tests and logs. */
   onWorkerLost?: (unit: number, why: string) => void;

@@ -1,15 +1,12 @@
-// Maps an rsync failure (exit code, signal, stderr) to a failure type and whether a retry can help.
-// Codes from rsync(1) "EXIT VALUES"; retry policy from reference/temporal-notes.md §2.5. Pure.
+// rsync's exit table (the other tools' are in src/tools/exit-codes.ts): maps an rsync failure (exit code, signal,
+// stderr) to a failure type and whether a retry can help. Codes from rsync(1) "EXIT VALUES"; retry policy from
+// reference/temporal-notes.md §2.5. Pure. rsync also needs stderr: a full disk or a permission error changes the verdict.
 
-export interface RsyncFailureClass {
-  /** Stable failure type, for `ApplicationFailure.type` and a workflow's `nonRetryableErrorTypes`. */
-  type: string;
-  retryable: boolean;
-  /** What rsync's code means, in words. */
-  meaning: string;
-  /** What an operator should do about it. */
-  advice: string;
-}
+import type { ToolFailureClass } from '../tools/exit-codes.js';
+import { tailLines } from '../tools/run.js';
+
+export { tailLines };
+export type RsyncFailureClass = ToolFailureClass;
 
 const RSYNC_CODES: Record<number, RsyncFailureClass> = {
   1: { type: 'RsyncUsageError', retryable: false, meaning: 'syntax or usage error', advice: 'the rsync command line is wrong: this is a bug in sigrelease, report it with the arguments shown' },
@@ -72,16 +69,6 @@ export function classifyRsyncExit(exitCode: number | undefined | null, stderr = 
       advice: 'see stderr; it will be retried',
     }
   );
-}
-
-/** Last `n` non-empty lines of stderr, for messages. */
-export function tailLines(text: string, n = 8): string {
-  return text
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .filter((l) => l !== '')
-    .slice(-n)
-    .join('\n');
 }
 
 /** One message for people: what failed, with values, and what to do. */

@@ -1,13 +1,18 @@
 // File-system reads the publish activities need around rsync (not pure, but read-only).
-import type { Dirent } from 'node:fs';
+import { lstatSync, type Dirent } from 'node:fs';
 import { opendir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { repoKeyOf } from './itemize.js';
 import { DELAY_UPDATES_DEFAULT_DIR, PARTIAL_DIR } from './rsync-args.js';
+import type { KeptDir } from './types.js';
 
 export interface TargetCount {
   total: number;
+  /** Sizes of the counted entries added up (what lstat says: a symlink counts its own size). */
+  bytes: number;
   byRepo: Map<string, number>;
+  /** The `keep` folders that exist, with what they hold; their entries are not in `total`, `bytes` or `byRepo`. */
+  kept: KeptDir[];
 }
 
 const SKIP_DIRS = new Set([PARTIAL_DIR, DELAY_UPDATES_DEFAULT_DIR]);
@@ -37,19 +42,37 @@ async function* entriesBelow(root: string): AsyncGenerator<{ rel: string; ent: D
 }
 
 /**
- * Counts the non-directory entries under `root` (files, symlinks, …), overall and per repo key (`repoKeyOf`),
- * skipping rsync's scratch dirs. A missing root counts as empty.
+ * Counts the non-directory entries under `root` (files, symlinks, …) and their bytes, overall and per repo key
+ * (`repoKeyOf`), skipping rsync's scratch dirs. Entries under the top-level folders named in `keep` (which no
+ * sync deletes) are counted apart, so they do not water down the deletion guard's shares. A missing root counts
+ * as empty; a file that vanishes while we count is passed over.
  */
-export async function countTargetFiles(root: string): Promise<TargetCount> {
+export async function countTargetFiles(root: string, keep: readonly string[] = []): Promise<TargetCount> {
   const byRepo = new Map<string, number>();
+  const kept = new Map<string, KeptDir>();
   let total = 0;
+  let bytes = 0;
   for await (const { rel, ent } of entriesBelow(root)) {
+    const top = rel.split('/', 1)[0]!;
+    const keptDir = keep.includes(top) ? kept.get(top) ?? kept.set(top, { dir: top, files: 0, bytes: 0 }).get(top)! : null;
     if (ent.isDirectory()) continue;
+    let size: number;
+    try {
+      size = lstatSync(path.join(root, rel)).size;
+    } catch {
+      continue;
+    }
+    if (keptDir) {
+      keptDir.files++;
+      keptDir.bytes += size;
+      continue;
+    }
     total++;
+    bytes += size;
     const key = repoKeyOf(rel, false);
     byRepo.set(key, (byRepo.get(key) ?? 0) + 1);
   }
-  return { total, byRepo };
+  return { total, bytes, byRepo, kept: [...kept.values()].sort((a, b) => a.dir.localeCompare(b.dir)) };
 }
 
 /**

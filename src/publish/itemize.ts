@@ -7,7 +7,7 @@
 // `%l` is 0 on deletion lines, so deleted sizes come from the caller (who can stat the target).
 // `%L` appends ` -> target` for symlinks and ` => target` for hard links (with -H).
 // rsync escapes unprintable bytes in names as `\#ooo` (octal); names may contain spaces and tabs.
-import type { ChangeCount, RepoChanges, SyncPreview } from './types.js';
+import type { ChangeCount, KeptDir, RepoChanges, SyncPreview } from './types.js';
 
 export type ItemizeKind = 'deleted' | 'added' | 'changed' | 'attributes' | 'unchanged';
 export type ItemizeFileType = 'file' | 'dir' | 'symlink' | 'device' | 'special' | 'unknown';
@@ -220,7 +220,7 @@ export class SyncPreviewBuilder {
     for (const [key, n] of entries) this.repo(key).targetFiles = n;
   }
 
-  build(meta: { source: string; target: string; targetExists: boolean; reportFile: string }): SyncPreview {
+  build(meta: { source: string; target: string; targetExists: boolean; reportFile: string; targetBytes?: number; kept?: KeptDir[] }): SyncPreview {
     const repos: Record<string, RepoChanges> = {};
     for (const key of [...this.repos.keys()].sort()) {
       const r = this.repos.get(key)!;
@@ -245,6 +245,8 @@ export class SyncPreviewBuilder {
       dirs: { ...this.dirs },
       deleteEntries: this.deleteEntries,
       targetFiles: this.targetFiles,
+      targetBytes: meta.targetBytes ?? 0,
+      kept: meta.kept ?? [],
       repos,
       reportFile: meta.reportFile,
       itemizedLines: this.itemizedLines,
@@ -266,6 +268,7 @@ export function buildSyncPreview(
     targetExists?: boolean;
     reportFile?: string;
     targetFiles?: number;
+    targetBytes?: number;
     targetFilesByRepo?: Record<string, number>;
     deletedSizes?: Record<string, number>;
     format?: ItemizeFormat;
@@ -274,5 +277,5 @@ export function buildSyncPreview(
   const b = new SyncPreviewBuilder(meta.format ?? 'sized');
   for (const line of output.split('\n')) b.addLine(line, (e) => meta.deletedSizes?.[e.path] ?? 0);
   b.setTargetFiles(meta.targetFiles ?? 0, meta.targetFilesByRepo ?? {});
-  return b.build({ source: meta.source, target: meta.target, targetExists: meta.targetExists ?? true, reportFile: meta.reportFile ?? '' });
+  return b.build({ source: meta.source, target: meta.target, targetExists: meta.targetExists ?? true, reportFile: meta.reportFile ?? '', targetBytes: meta.targetBytes ?? 0 });
 }

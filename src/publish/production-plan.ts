@@ -13,7 +13,12 @@
 //      and arches) and fixes anything that changed meanwhile; --delay-updates again, deletions after the transfer,
 //      capped at the previewed count.
 // Unlike the seed, production ends as an exact copy of staging: repos and arches that left staging leave
-// production, and `metadata/` (the SIG's GPG key) is published.
+// production, and `metadata/` (the SIG's GPG key) is published. The one exception: folders the catalogue says
+// exist only in production (`productionOnlyDirs`, the seed's `additional_dirs` such as AltArch's `images`) are
+// protected in every pass and in the preview, so nothing in or under them is ever deleted.
+import type { Catalogue } from '../config/load.js';
+import { SAFE_NAME } from '../config/schema.js';
+import { productionCategory, type Roots } from '../paths.js';
 import { buildRsyncArgs } from './rsync-args.js';
 import type { Owner, SyncPhase } from './types.js';
 
@@ -29,6 +34,33 @@ export const PASS1_CONTENT_FILTERS: readonly string[] = [
 
 /** Filter rules of pass 2: only what pass 1 left out (directories are walked, nothing else is sent). */
 export const PASS2_REPOMD_FILTERS: readonly string[] = [`- repodata/${HEX32}*-*`, '+ repodata/*', '+ */', '- *'];
+
+/**
+ * rsync protect rules for folders that exist only in production: `P /images/***` keeps `<sig>/images` and all
+ * below it from deletion (anchored at the sync root, so a repo's own `images/` subfolder is not affected).
+ * Receiver-side only: if staging ever holds such a folder, its files are still sent.
+ */
+export function keepDirFilters(dirs: readonly string[] = []): string[] {
+  return dirs.map((d) => {
+    // The names come from the catalogue (schema-checked); checked again because they become filter rules.
+    if (!SAFE_NAME.test(d)) throw new TypeError(`production-only folder ${JSON.stringify(d)} must be a plain folder name (letters, digits and . _ + -)`);
+    return `P /${d}/***`;
+  });
+}
+
+/**
+ * The production-only folders of the SIG tree `target` (`<productionRoot>/mirror/pub/sig/<rel>/<sig>`), from the
+ * worker's own catalogue: the workflow never has to say what to keep, so a run started before a folder was added
+ * to the catalogue keeps it too. [] for any other target.
+ */
+export function productionOnlyDirsFor(roots: Roots, catalogue: Catalogue, target: string): string[] {
+  const prefix = `${productionCategory(roots)}/`;
+  const norm = target.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+  if (!norm.startsWith(prefix)) return [];
+  const [release, sig, ...rest] = norm.slice(prefix.length).split('/');
+  if (!release || !sig || rest.length > 0) return [];
+  return [...(catalogue[sig]?.releases[release]?.productionOnlyDirs ?? [])];
+}
 
 export type ProductionPassNumber = 1 | 2 | 3;
 
@@ -46,29 +78,32 @@ export interface ProductionPlanInput {
   /** The previewed number of entries to delete (`SyncPreview.deleteEntries`): pass 3's --max-delete. */
   maxDelete: number;
   bwlimitKiB?: number;
+  /** Production-only folders (`keepDirFilters`): protected in every pass. */
+  keep?: readonly string[];
 }
 
 export function productionPasses(o: ProductionPlanInput): ProductionPass[] {
   const common = { source: o.source, target: o.target, owner: o.owner ?? null, progress: true, stats: true, bwlimitKiB: o.bwlimitKiB };
+  const keep = keepDirFilters(o.keep);
   return [
     {
       pass: 1,
       phase: 'pass1-content',
       description: 'packages and content-addressed metadata, no deletion, repomd.xml untouched',
-      args: buildRsyncArgs({ ...common, delete: false, filters: PASS1_CONTENT_FILTERS }),
+      args: buildRsyncArgs({ ...common, delete: false, filters: [...keep, ...PASS1_CONTENT_FILTERS] }),
     },
     {
       pass: 2,
       phase: 'pass2-repomd',
       description: 'repomd.xml (+ .asc) and other non-content-addressed repodata files, all renamed into place at the end',
       // --checksum: a handful of small files; never skip a changed repomd.xml because size and mtime look equal.
-      args: buildRsyncArgs({ ...common, delete: false, delayUpdates: true, checksum: true, filters: PASS2_REPOMD_FILTERS }),
+      args: buildRsyncArgs({ ...common, delete: false, delayUpdates: true, checksum: true, filters: [...keep, ...PASS2_REPOMD_FILTERS] }),
     },
     {
       pass: 3,
       phase: 'pass3-delete',
       description: 'full mirror: delete what left staging (after the transfer), capped at the previewed count',
-      args: buildRsyncArgs({ ...common, delete: 'delay', delayUpdates: true, maxDelete: o.maxDelete }),
+      args: buildRsyncArgs({ ...common, delete: 'delay', delayUpdates: true, maxDelete: o.maxDelete, filters: keep }),
     },
   ];
 }

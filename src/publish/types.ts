@@ -44,8 +44,16 @@ export interface SyncPreview {
   dirs: { added: number; deleted: number };
   /** Every entry rsync will delete, directories included: what `--max-delete` counts. */
   deleteEntries: number;
-  /** Non-directory entries currently in the target (rsync's partial/temp dirs excluded). */
+  /** Non-directory entries currently in the target (rsync's partial/temp dirs and kept dirs excluded). */
   targetFiles: number;
+  /** Their sizes added up: the deletion guard's byte share is `deleted.bytes / targetBytes`. */
+  targetBytes?: number;
+  /**
+   * Production-only folders (the catalogue's `productionOnlyDirs`) found in the target: the sync keeps them and
+   * everything under them, and neither their files nor their bytes count towards `targetFiles`/`targetBytes`.
+   * (Both fields are absent in previews recorded before they existed.)
+   */
+  kept?: KeptDir[];
   /** Keyed by `<arch>/<repo>`, `metadata`, `<arch>` (files directly in an arch dir) or `.` (top-level files). */
   repos: Record<string, RepoChanges>;
   /** Where the full itemized list was written (`%i %l %n%L` per line). */
@@ -54,8 +62,26 @@ export interface SyncPreview {
   itemizedLines: number;
 }
 
+export interface KeptDir {
+  /** Relative to the sync root, e.g. `images`. */
+  dir: string;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * What an approval let the production sync delete: the deletions of the preview the approver saw. A sync that
+ * would delete more files, bytes or entries than this stops before deleting anything.
+ */
+export interface ApprovedDeletions {
+  files: number;
+  bytes: number;
+  /** rsync's count (directories included), which becomes pass 3's --max-delete. */
+  entries: number;
+}
+
 export interface DeletionGuardOptions {
-  /** Largest share (0..1) of the target's files one sync may delete. Default 0.1. */
+  /** Largest share (0..1) of the target's files, and of its bytes, one sync may delete. Default 0.1. */
   maxDeleteShare?: number;
   /** Largest number of files one sync may delete, whatever the share. No limit when absent. */
   maxDeleteCount?: number;

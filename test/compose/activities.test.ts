@@ -14,7 +14,7 @@ import { releaseRequestSchema, sigFileSchema, type ReleaseRequestInput, type Sit
 import { planCompose, planTasks } from '../../src/compose/plan.js';
 import { latestLink, type Roots } from '../../src/paths.js';
 import type { ComposePlan, ReposyncHeartbeat } from '../../src/compose/types.js';
-import * as acts from '../../activities/compose.js';
+import { createComposeActivities, type ComposeActivities, type PreparedCompose } from '../../activities/compose.js';
 
 const PROJECT = 'f0f0f0f0-1111-4222-8333-444455556666';
 const KEY_PATH = 'rocky-release-demo/-/raw/r9/SOURCES/RPM-GPG-KEY-Rocky-SIG-Demo';
@@ -25,6 +25,9 @@ let tree: FixtureTree;
 let server: YumrepofsServer;
 let site: SiteConfig;
 let roots: Roots;
+let acts: ComposeActivities;
+/** The compose activities of a worker with this site config and the demo catalogue. */
+const activitiesFor = (s: SiteConfig, sig = sigFile) => createComposeActivities({ site: s, catalogue: { [sig.sig]: sig } });
 const sigFile = sigFileSchema.parse({
   sig: 'demo',
   name: 'Demo',
@@ -61,6 +64,9 @@ beforeAll(async () => {
     urlRewrites: [{ from: 'https://git.rockylinux.org/staging/src/', to: server.gitBaseUrl }],
     releases: { '9': { revision: '9.7' } },
   });
+  acts = activitiesFor(site);
+  // Roots exist before anything runs (a missing root is an unmounted share: refused, never created).
+  for (const r of ['compose', 'staging', 'production', 'nolatest', 'flip', 'closure']) await fs.mkdir(path.join(tmp, r), { recursive: true });
 });
 afterAll(async () => {
   await server?.close();
@@ -101,7 +107,7 @@ async function listTree(dir: string): Promise<string[]> {
 
 describe('a full-run compose, activity by activity', () => {
   let plan: ComposePlan;
-  let prepared: acts.PreparedCompose;
+  let prepared: PreparedCompose;
 
   it('prepareCompose creates the dated folder, the per-run dnf config and the private rpm root with the key (idempotently)', async () => {
     plan = makePlan({ fullRun: true });
@@ -197,10 +203,15 @@ describe('a full-run compose, activity by activity', () => {
 
 describe('runReposyncTask failures', () => {
   let plan: ComposePlan;
-  let prepared: acts.PreparedCompose;
+  let prepared: PreparedCompose;
+  let acts: ComposeActivities;
   beforeAll(async () => {
-    plan = makePlan({ fullRun: true }, '20260217.110000');
-    prepared = await run(acts.prepareCompose, { plan, roots });
+    // A compose root of its own, without a latest compose to seed from: every package is really downloaded.
+    const own = parseSite({ ...site, composeRoot: path.join(tmp, 'failures') });
+    await fs.mkdir(own.composeRoot, { recursive: true });
+    acts = activitiesFor(own);
+    plan = makePlan({ fullRun: true }, '20260217.110000', own);
+    prepared = await run(acts.prepareCompose, { plan });
   });
 
   it('fails a package that is 404 upstream as retryable PackageDownloadFailed, naming it, with the log tail', async () => {
@@ -216,9 +227,10 @@ describe('runReposyncTask failures', () => {
   });
 
   it('fails packages whose key is not in the rpm root as non-retryable GpgKeyViolation', async () => {
-    const emptyRoot = path.join(tmp, 'empty-rpmroot');
-    await fs.mkdir(emptyRoot, { recursive: true });
-    const f = await failureOf(run(acts.runReposyncTask, { plan, task: task(plan, 'demo-common-debug-x86_64'), ...prepared, rpmRoot: emptyRoot }));
+    const keyless = { ...plan, stamp: '20260217.111500', composeId: 'demo-9-20260217.111500' };
+    const p = await run(acts.prepareCompose, { plan: keyless });
+    await execa('rpm', ['--root', p.rpmRoot!, '-e', '--allmatches', 'gpg-pubkey']);
+    const f = await failureOf(run(acts.runReposyncTask, { plan: keyless, task: task(keyless, 'demo-common-debug-x86_64'), ...p }));
     expect(f).toMatchObject({ type: 'GpgKeyViolation', nonRetryable: true });
     expect(f.message).toMatch(/failed the signature check and were removed: alpha-debuginfo-1\.0-1\.x86_64\.rpm/);
   });
@@ -243,7 +255,7 @@ describe('runReposyncTask failures', () => {
 
   it('refuses to run for a dry-run plan', async () => {
     const dry = makePlan({ dryRun: true });
-    const f = await failureOf(run(acts.runReposyncTask, { plan: dry, task: task(dry, 'demo-common-x86_64'), ...prepared }));
+    const f = await failureOf(run(acts.runReposyncTask, { plan: dry, task: task(dry, 'demo-common-x86_64') }));
     expect(f).toMatchObject({ type: 'DryRunViolation', nonRetryable: true });
   });
 });
@@ -251,13 +263,15 @@ describe('runReposyncTask failures', () => {
 describe('in-place runs and the latest link', () => {
   it('fails NoLatestCompose when there is no latest, or it dangles', async () => {
     const r2: Roots = { ...roots, composeRoot: path.join(tmp, 'nolatest') };
-    const plan = makePlan({}, '20260217.120000', parseSite({ ...site, ...r2 }));
-    const f = await failureOf(run(acts.prepareCompose, { plan, roots: r2 }));
+    const s2 = parseSite({ ...site, ...r2 });
+    const acts2 = activitiesFor(s2);
+    const plan = makePlan({}, '20260217.120000', s2);
+    const f = await failureOf(run(acts2.prepareCompose, { plan, roots: r2 }));
     expect(f).toMatchObject({ type: 'NoLatestCompose', nonRetryable: true });
     expect(f.message).toBe(`no compose to update in place at ${latestLink(r2, '9', 'demo')} (missing or dangling); run with --full-run first`);
     await fs.mkdir(path.join(r2.composeRoot, '9'), { recursive: true });
     await fs.symlink(path.join(r2.composeRoot, '9', 'gone'), latestLink(r2, '9', 'demo'));
-    expect(await failureOf(run(acts.prepareCompose, { plan, roots: r2 }))).toMatchObject({ type: 'NoLatestCompose' });
+    expect(await failureOf(run(acts2.prepareCompose, { plan, roots: r2 }))).toMatchObject({ type: 'NoLatestCompose' });
   });
 
   it('a dry run writes nothing', async () => {
@@ -265,17 +279,20 @@ describe('in-place runs and the latest link', () => {
     const before = await listTree(roots.composeRoot);
     const prepared = await run(acts.prepareCompose, { plan, roots });
     expect(await listTree(roots.composeRoot)).toEqual(before);
-    expect(prepared.composeDir).toBe(await fs.realpath(latestLink(roots, '9', 'demo')));
+    // In place too, a run builds its own dated folder (seeded from latest), which a dry run only names.
+    expect(prepared.composeDir).toBe(path.join(roots.composeRoot, '9', 'SIG-demo-9.7-20260217.130000'));
+    expect(prepared.seededFrom).toBe(await fs.realpath(latestLink(roots, '9', 'demo')));
   });
 
   it('flipLatestSymlink never leaves a moment without latest (a concurrent reader over 200 flips)', async () => {
     const r3: Roots = { ...roots, composeRoot: path.join(tmp, 'flip') };
-    const a = path.join(r3.composeRoot, '9', 'SIG-demo-9.7-a');
-    const b = path.join(r3.composeRoot, '9', 'SIG-demo-9.7-b');
+    const acts3 = activitiesFor(parseSite({ ...site, ...r3 }));
+    const a = path.join(r3.composeRoot, '9', 'SIG-demo-9.7-20260101.000001');
+    const b = path.join(r3.composeRoot, '9', 'SIG-demo-9.7-20260101.000002');
     await fs.mkdir(a, { recursive: true });
     await fs.mkdir(b, { recursive: true });
     const link = latestLink(r3, '9', 'demo');
-    await run(acts.flipLatestSymlink, { roots: r3, release: '9', sig: 'demo', composeDir: a });
+    await run(acts3.flipLatestSymlink, { roots: r3, release: '9', sig: 'demo', composeDir: a });
     const stop = path.join(tmp, 'flip-stop');
     const ready = path.join(tmp, 'flip-ready');
     // A separate process, so reads really interleave with the renames.
@@ -289,7 +306,7 @@ describe('in-place runs and the latest link', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     const env = new MockActivityEnvironment();
-    for (let i = 0; i < 200; i++) await env.run(acts.flipLatestSymlink, { roots: r3, release: '9', sig: 'demo', composeDir: i % 2 ? a : b });
+    for (let i = 0; i < 200; i++) await env.run(acts3.flipLatestSymlink, { roots: r3, release: '9', sig: 'demo', composeDir: i % 2 ? a : b });
     await fs.writeFile(stop, '');
     const counts = JSON.parse((await reader).stdout) as { reads: number; missing: number };
     expect(counts.reads).toBeGreaterThan(0);
@@ -298,16 +315,21 @@ describe('in-place runs and the latest link', () => {
     expect((await fs.readdir(path.dirname(link))).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
-  it('an in-place run with --clean-old-packages removes a package that left upstream', async () => {
+  it('an in-place run with --clean-old-packages removes a package that left upstream, in its own folder: latest keeps it', async () => {
     const plan = makePlan({ cleanOldPackages: true, ignoreDebug: true, ignoreSource: true, arches: ['x86_64'] }, '20260217.140000');
     const prepared = await run(acts.prepareCompose, { plan, roots });
-    const bravo = path.join(prepared.layout.sigRoot, 'x86_64/demo-common/Packages/b/bravo-2.0-1.x86_64.rpm');
-    expect(await fs.stat(bravo)).toBeTruthy();
+    const latest = await fs.realpath(latestLink(roots, '9', 'demo'));
+    expect(prepared.seededFrom).toBe(latest);
+    const rel = 'compose/9/demo/x86_64/demo-common/Packages/b/bravo-2.0-1.x86_64.rpm';
+    const latestBravo = await fs.readFile(path.join(latest, rel));
     await removePackage(tree, { repo: 'demo-common', name: 'bravo' });
     const r = await run(acts.runReposyncTask, { plan, task: task(plan, 'demo-common-x86_64'), ...prepared });
-    expect(r).toMatchObject({ deleted: 1, skipped: 2, packages: 2 });
-    await expect(fs.stat(bravo)).rejects.toThrow(/ENOENT/);
+    // Seeded by hard links: nothing downloaded again, the package that left upstream deleted from the new folder only.
+    expect(r).toMatchObject({ downloaded: 0, deleted: 1, skipped: 2, packages: 2 });
+    await expect(fs.stat(path.join(prepared.composeDir, rel))).rejects.toThrow(/ENOENT/);
+    expect(await fs.readFile(path.join(latest, rel))).toEqual(latestBravo);
     expect(await fs.readdir(prepared.layout.logs)).toEqual(['demo-common-x86_64.log']);
+    expect(await fs.readFile(path.join(prepared.layout.logs, 'demo-common-x86_64.log'), 'utf8')).toMatch(/seeded from \S+x86_64\/demo-common: 4 files linked, 0 left to dnf/);
   });
 });
 
@@ -316,7 +338,7 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
   let tree2: FixtureTree;
   let server2: YumrepofsServer;
   let closureRoots: Roots;
-  let prepared: acts.PreparedCompose;
+  let prepared: PreparedCompose;
   const entry = { ...sigFile.releases['9']!, repos: { 'demo-common': { arches: ['x86_64' as const] } }, gpgKeys: [] };
   const request = releaseRequestSchema.parse({ release: '9', sig: 'demo', fullRun: true, ignoreDebug: true });
   const closurePlan = (lookaside: Array<{ name: string; baseUrl: string }> = []) => {
@@ -326,7 +348,7 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
       releases: { '9': { revision: '9.7' } },
       compose: { repoclosure: true, repoclosureLookaside: lookaside, gpgCheck: false, repoGpgCheck: false },
     });
-    return planCompose(request, { sigFile, entry, revision: '9.7' }, s, STAMP);
+    return { plan: planCompose(request, { sigFile, entry, revision: '9.7' }, s, STAMP), acts: activitiesFor(s, { ...sigFile, releases: { '9': entry } }) };
   };
   beforeAll(async () => {
     tree2 = await buildYumrepofs(path.join(tmp, 'upstream-closure'), {
@@ -348,9 +370,9 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
     server2 = await startYumrepofs({ root: tree2.root });
     closureRoots = { ...roots, composeRoot: path.join(tmp, 'closure') };
     // No keys to fetch: the catalogue's key host is not reachable from tests, and nothing checks signatures.
-    const plan = closurePlan();
-    prepared = await run(acts.prepareCompose, { plan, roots: closureRoots });
-    for (const t of planTasks(plan)) await run(acts.runReposyncTask, { plan, task: t, ...prepared });
+    const { plan, acts: a } = closurePlan();
+    prepared = await run(a.prepareCompose, { plan, roots: closureRoots });
+    for (const t of planTasks(plan)) await run(a.runReposyncTask, { plan, task: t, ...prepared });
   });
   afterAll(async () => {
     await server2?.close();
@@ -358,7 +380,8 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
 
   it('syncs without signature checks (no rpm root) and fails verification naming the unresolved dependency', async () => {
     expect(prepared.rpmRoot).toBeNull();
-    const f = await failureOf(run(acts.verifyCompose, { plan: closurePlan(), composeDir: prepared.composeDir }));
+    const c = closurePlan();
+    const f = await failureOf(run(c.acts.verifyCompose, { plan: c.plan, composeDir: prepared.composeDir }));
     expect(f).toMatchObject({ type: 'ComposeVerificationFailed', nonRetryable: true });
     expect(f.message).toContain('x86_64/demo-common: repoclosure: needy-1.0-1.x86_64 needs libmissing.so.1()(64bit)');
     expect(f.message).not.toContain('source/');
@@ -366,7 +389,8 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
 
   it('resolves from a lookaside repo whose URL dnf fills in per arch, and reports nothing from it', async () => {
     const baseUrl = `${server2.baseUrl}/${LOOKASIDE_PROJECT}/repo/baseos/$basearch`;
-    const report = await run(acts.verifyCompose, { plan: closurePlan([{ name: 'baseos', baseUrl }]), composeDir: prepared.composeDir });
+    const c = closurePlan([{ name: 'baseos', baseUrl }]);
+    const report = await run(c.acts.verifyCompose, { plan: c.plan, composeDir: prepared.composeDir });
     expect(report.ok).toBe(true);
     expect(report.problems).toEqual([]);
     expect(report.repos.map((r) => r.relDir).sort()).toEqual(['source/demo-common', 'x86_64/demo-common']);
@@ -374,7 +398,8 @@ describe('repoclosure (site compose.repoclosure), unsigned packages', () => {
 
   it('fails verification when a lookaside repo cannot be read, instead of skipping it', async () => {
     const baseUrl = `${server2.baseUrl}/${LOOKASIDE_PROJECT}/repo/no-such-repo/$basearch`;
-    const f = await failureOf(run(acts.verifyCompose, { plan: closurePlan([{ name: 'baseos', baseUrl }]), composeDir: prepared.composeDir }));
+    const c = closurePlan([{ name: 'baseos', baseUrl }]);
+    const f = await failureOf(run(c.acts.verifyCompose, { plan: c.plan, composeDir: prepared.composeDir }));
     expect(f).toMatchObject({ type: 'ComposeVerificationFailed', nonRetryable: true });
     expect(f.message).toMatch(/x86_64\/demo-common: repoclosure could not run \(exit 1\): .*lookaside-baseos/);
   });

@@ -13,6 +13,7 @@ import {
   CORE9_KEY_GIT_PATH,
   CORE9_PROJECT_ID,
   FIXTURE_MTIME,
+  addPackage,
   breakPackage,
   buildYumrepofs,
   fixtureSpecForSig,
@@ -22,6 +23,15 @@ import {
   type YumrepofsServer,
 } from '../fixtures/yumrepofs.js';
 import { failureChain, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
+import { treeDigest } from '../helpers/trees.js';
+import { CREATEREPO_EXITS } from '../../src/tools/exit-codes.js';
+import { runToolChecked } from '../../src/tools/run.js';
+
+/** Composes are dated to the second: wait until the next run gets a folder of its own. */
+async function nextStamp(): Promise<void> {
+  const stamp = composeStamp(Date.now());
+  await waitFor('the compose stamp to move to the next second', async () => (composeStamp(Date.now()) !== stamp ? true : undefined), 5_000, 50);
+}
 
 const servers: YumrepofsServer[] = [];
 afterEach(async () => {
@@ -81,25 +91,82 @@ describe('compose stage', () => {
         expect(JSON.stringify(manifest)).toContain('core-common');
       });
     }
-  });
+    // Two full composes of every repo × {binary, debug, source}: past the default 120 s on a loaded 2-core machine.
+  }, 300_000);
 
-  it('updates in place through latest and, with --clean-old-packages, removes a package that left upstream', async () => {
+  it('updates in place in a new folder seeded from latest by hard links, and flips latest to it once verified', async () => {
     const { tree, yum } = await coreFixture();
     const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl });
     await withWorkers({ site }, async ({ client, taskQueue }) => {
       await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('full'), runtime: fast })).result();
-      const composeDir = fs.readlinkSync(latestLink(site, '9', 'core'));
-      const repoDir = path.join(composeDir, 'compose', '9', 'core', 'x86_64', 'core-common');
-      const before = rpmsUnder(repoDir);
+      const previous = fs.readlinkSync(latestLink(site, '9', 'core'));
+      const previousTree = treeDigest(path.join(previous, 'compose'));
+      const repoDir = (compose: string) => path.join(compose, 'compose', '9', 'core', 'x86_64', 'core-common');
+      const before = rpmsUnder(repoDir(previous));
       const gone = before.find((f) => f.includes('delta-core-common'))!;
       expect(gone).toBeDefined();
       await removePackage(tree, { repo: 'core-common', name: 'delta-core-common' });
+      // Upstream rebuilt another package under the same file name (other bytes, new metadata): dnf rewrites such a
+      // file in place, so it must not be a hard link to latest's.
+      const changed = before.find((f) => f !== gone)!;
+      const upstreamDir = tree.repos.find((d) => d.repo === 'core-common' && d.variant === 'hashed' && d.kind === 'binary' && d.arch === 'x86_64')!.dir;
+      const donor = rpmsUnder(upstreamDir).find((f) => path.basename(f) !== path.basename(changed))!;
+      const changedUpstream = path.join(upstreamDir, rpmsUnder(upstreamDir).find((f) => path.basename(f) === path.basename(changed))!);
+      const bytes = fs.readFileSync(path.join(upstreamDir, donor));
+      fs.rmSync(changedUpstream);
+      fs.writeFileSync(changedUpstream, bytes);
+      await runToolChecked('createrepo_c', ['--quiet', '--database', upstreamDir], CREATEREPO_EXITS);
+      await nextStamp();
 
-      const inPlace = await startRelease(client, site, testCatalogue(), { ...base, hashed: true, cleanOldPackages: true }, { taskQueue, workflowId: uniqueQueue('inplace'), runtime: fast });
+      // The regenerated metadata is not signed again: the in-place run checks package signatures, not repomd.xml's.
+      const inPlace = await startRelease(client, site, testCatalogue(), { ...base, hashed: true, cleanOldPackages: true, disableRepoGpgCheck: true }, { taskQueue, workflowId: uniqueQueue('inplace'), runtime: fast });
       const result = await inPlace.result();
-      expect(result.composeDir).toBe(composeDir);
-      expect(fs.readlinkSync(latestLink(site, '9', 'core'))).toBe(composeDir);
-      expect(rpmsUnder(repoDir)).toEqual(before.filter((f) => f !== gone));
+      // A new dated folder, which latest now points to; the previous compose is exactly as it was.
+      expect(result.composeDir).not.toBe(previous);
+      expect(path.dirname(result.composeDir!)).toBe(path.dirname(previous));
+      expect(fs.readlinkSync(latestLink(site, '9', 'core'))).toBe(result.composeDir);
+      expect(treeDigest(path.join(previous, 'compose'))).toEqual(previousTree);
+      expect(rpmsUnder(repoDir(result.composeDir!))).toEqual(before.filter((f) => f !== gone));
+      // Unchanged packages are the previous compose's files (hard links); the changed one is a file of its own.
+      const inode = (compose: string, f: string) => fs.statSync(path.join(repoDir(compose), f)).ino;
+      for (const f of before.filter((x) => x !== gone && x !== changed)) expect(inode(result.composeDir!, f), f).toBe(inode(previous, f));
+      expect(inode(result.composeDir!, changed)).not.toBe(inode(previous, changed));
+      expect(fs.readFileSync(path.join(repoDir(result.composeDir!), changed))).toEqual(bytes);
+      expect(result.compose.downloaded).toBe(1);
+    });
+  });
+
+  it('an unchanged SIG\'s full run downloads no package: the new folder is seeded from latest', async () => {
+    const { yum } = await coreFixture();
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl });
+    await withWorkers({ site }, async ({ client, taskQueue }) => {
+      const first = await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('full1'), runtime: fast })).result();
+      await nextStamp();
+      yum.resetCounters();
+      const second = await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('full2'), runtime: fast })).result();
+      expect(second.composeDir).not.toBe(first.composeDir);
+      expect(second.compose.downloaded).toBe(0);
+      expect(second.compose.skipped).toBe(first.compose.downloaded);
+      expect(yum.log.filter((r) => r.method === 'GET' && r.path.endsWith('.rpm'))).toEqual([]);
+      expect(treeDigest(path.join(second.composeDir!, 'compose'))).toEqual(treeDigest(path.join(first.composeDir!, 'compose')));
+    });
+  });
+
+  it('a failed verification of an in-place update leaves latest and its tree as they were', async () => {
+    const { tree, yum } = await coreFixture();
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { compose: { repoclosure: true } } });
+    await withWorkers({ site }, async ({ client, taskQueue }) => {
+      await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true, ignoreDebug: true }, { taskQueue, workflowId: uniqueQueue('full'), runtime: fast })).result();
+      const previous = fs.readlinkSync(latestLink(site, '9', 'core'));
+      const previousTree = treeDigest(previous);
+      // A new package that needs what nothing provides: reposync succeeds, repoclosure fails the verification.
+      await addPackage(tree, { repo: 'core-common' }, { name: 'needy', version: '1.0', requires: ['libnowhere.so.9()(64bit)'] });
+      await nextStamp();
+      const handle = await startRelease(client, site, testCatalogue(), { ...base, hashed: true, ignoreDebug: true, cleanOldPackages: true }, { taskQueue, workflowId: uniqueQueue('inplace-bad'), runtime: fast });
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(failureChain(err)).toMatch(/ComposeVerificationFailed[\s\S]*libnowhere/);
+      expect(fs.readlinkSync(latestLink(site, '9', 'core'))).toBe(previous);
+      expect(treeDigest(previous)).toEqual(previousTree);
     });
   });
 
@@ -121,7 +188,9 @@ describe('compose stage', () => {
     await withWorkers({ site }, async ({ client, taskQueue }) => {
       await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('good'), runtime: fast })).result();
       const previous = fs.readlinkSync(latestLink(site, '9', 'core'));
-      const victim = tree.repos.find((d) => d.repo === 'core-infra' && d.variant === 'hashed' && d.kind === 'binary')!.packages[0]!.fileName;
+      // A package new upstream whose file then goes missing (one latest already has is linked, not downloaded).
+      await addPackage(tree, { repo: 'core-infra' }, { name: 'victim', version: '1.0' });
+      const victim = tree.repos.find((d) => d.repo === 'core-infra' && d.variant === 'hashed' && d.kind === 'binary')!.packages.find((p) => p.name === 'victim')!.fileName;
       await breakPackage(tree, { repo: 'core-infra', fileName: victim, mode: 'missing' });
       // A full run in a later second gets a new dated folder: poll the clock until its stamp moved on.
       const firstStamp = composeStamp(Date.now());

@@ -36,6 +36,7 @@ type Service = {
   profiles?: string[];
   command?: string[];
   entrypoint?: string[];
+  network_mode?: string;
 };
 type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown> } & Record<string, unknown>;
 
@@ -104,7 +105,7 @@ const dependsOn = (s: Service): Record<string, string> =>
 describe('docker-compose.yml', () => {
   it('has the services of a real installation, and nothing that needs a compose v2-only key', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker', 'worker-control'].sort(),
+      ['postgresql', 'prometheus', 'temporal', 'temporal-jwks', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker', 'worker-control'].sort(),
     );
     // docker-compose 1.29 rejects a top-level `name`; extension fields are fine.
     for (const key of Object.keys(doc)) expect(['services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'), key).toBe(true);
@@ -117,7 +118,8 @@ describe('docker-compose.yml', () => {
       expect(m, `${name}: ${s.image} has a tag`).not.toBeNull();
       const tag = m!.groups!.tag!;
       expect(tag, name).not.toMatch(/latest|^\d+$|^\d+-/);
-      expect(tag, `${name}: ${s.image} names major.minor(.patch)`).toMatch(/^\d+\.\d+(\.\d+)?/);
+      // Prometheus tags its releases with a leading v (v3.5.0).
+      expect(tag, `${name}: ${s.image} names major.minor(.patch)`).toMatch(/^v?\d+\.\d+(\.\d+)?/);
       expect(s.image, name).not.toContain('$'); // fully interpolated
     }
     expect(svc('temporal').image).toBe(`temporalio/server:${SERVER_VERSION}`);
@@ -132,6 +134,7 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(svc('postgresql').healthcheck?.test)).toContain('pg_isready');
     expect(svc('temporal').healthcheck?.test).toBeTruthy();
     expect(svc('temporal-ui').healthcheck?.test).toBeTruthy();
+    expect(svc('prometheus').healthcheck?.test).toBeTruthy();
     expect(dependsOn(svc('temporal-schema'))).toEqual({ postgresql: 'service_healthy' });
     expect(dependsOn(svc('temporal'))).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn(svc('temporal-namespace'))).toEqual({ temporal: 'service_healthy' });
@@ -152,14 +155,18 @@ describe('docker-compose.yml', () => {
       expect(svc(job).restart ?? 'no', job).toMatch(/^(no|on-failure(:\d+)?)$/);
       expect(svc(job).entrypoint?.[0]).toBe('/bin/sh');
     }
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'worker-control']) expect(svc(name).restart, name).toBe('unless-stopped');
+    for (const name of ['postgresql', 'temporal', 'temporal-jwks', 'temporal-ui', 'worker', 'worker-control', 'prometheus']) expect(svc(name).restart, name).toBe('unless-stopped');
   });
 
-  it('mounts only files that exist in the repository, read-only', () => {
+  it('mounts only files that exist in the repository or are made by the operator\'s tools (and ignored by git), read-only', () => {
+    // Made by deploy/tls/make-certs.sh and `sigrelease token`, never committed (deploy/.gitignore).
+    const generated = [exampleEnv.SIGRELEASE_TLS_DIR!, exampleEnv.SIGRELEASE_AUTH_DIR!];
+    const ignored = read('deploy', '.gitignore').split('\n');
+    for (const g of generated) expect(ignored, g).toContain(`${path.relative('deploy', g)}/`);
     for (const [name, s] of Object.entries(compose.services)) {
       for (const m of mounts(s)) {
         if (!m.source.startsWith('./')) continue;
-        expect(fs.existsSync(at(m.source)), `${name}: ${m.source}`).toBe(true);
+        if (!generated.some((g) => m.source.startsWith(`${g}/`))) expect(fs.existsSync(at(m.source)), `${name}: ${m.source}`).toBe(true);
         expect(m.mode, `${name}: ${m.source}`).toBe('ro');
       }
     }
@@ -201,6 +208,68 @@ describe('docker-compose.yml', () => {
     expect(withDefaults.services.temporal!.ports).toEqual(['127.0.0.1:7233:7233']);
     expect(withDefaults.services['temporal-ui']!.ports).toEqual(['127.0.0.1:8080:8080']);
     expect(withDefaults.services.postgresql!.ports).toBeUndefined();
+    expect(withDefaults.services['temporal-jwks']!.ports).toBeUndefined();
+    expect(withDefaults.services.prometheus!.ports).toEqual(['127.0.0.1:9090:9090']);
+  });
+
+  it('closes Temporal: mutual TLS with a separate internode CA, JWT authorization, and the internal-frontend it needs', () => {
+    const t = envOf(svc('temporal'));
+    expect(t).toMatchObject({
+      TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: 'true',
+      TEMPORAL_TLS_SERVER_CA_CERT: '/etc/temporal/tls/internode-ca.pem',
+      TEMPORAL_TLS_CLIENT1_CA_CERT: '/etc/temporal/tls/ca.pem',
+      TEMPORAL_TLS_CLIENT2_CA_CERT: '/etc/temporal/tls/ca.pem',
+      TEMPORAL_AUTH_AUTHORIZER: 'default',
+      TEMPORAL_AUTH_CLAIM_MAPPER: 'default',
+      USE_INTERNAL_FRONTEND: 'true',
+    });
+    // The server stops at start without an internal-frontend once authorization is on, and it is not a default service.
+    expect(t.SERVICES!.split(':').sort()).toEqual(['frontend', 'history', 'internal-frontend', 'matching', 'worker']);
+    // Key sets are fetched over http only: from the sidecar on the temporal container's own loopback.
+    const jwks = svc('temporal-jwks');
+    expect(jwks.network_mode).toBe('service:temporal');
+    expect(t.TEMPORAL_JWT_KEY_SOURCE1).toMatch(/^http:\/\/127\.0\.0\.1:(\d+)\/jwks\.json$/);
+    expect(jwks.command).toContain(`127.0.0.1:${/:(\d+)\//.exec(t.TEMPORAL_JWT_KEY_SOURCE1!)![1]}`);
+    expect(mounts(jwks)).toEqual([{ source: `${exampleEnv.SIGRELEASE_AUTH_DIR}/jwks`, target: '/srv/jwks', mode: 'ro' }]);
+    // Every file the TLS variables name is in the one folder make-certs.sh writes for the server.
+    const serverTls = mounts(svc('temporal')).find((m) => m.target === '/etc/temporal/tls');
+    expect(serverTls).toEqual({ source: `${exampleEnv.SIGRELEASE_TLS_DIR}/server`, target: '/etc/temporal/tls', mode: 'ro' });
+    const script = read('deploy', 'tls', 'make-certs.sh');
+    for (const [k, v] of Object.entries(t).filter(([k]) => /^TEMPORAL_TLS_.*(CERT|KEY)$/.test(k))) {
+      expect(v, k).toMatch(/^\/etc\/temporal\/tls\/[a-z-]+\.(pem|key)$/);
+      expect(script, `make-certs.sh writes server/${path.basename(v)}`).toContain(`server/${path.basename(v)}`);
+    }
+  });
+
+  it('gives each client its own certificate folder and token, and no service the CA keys or the signing keys', () => {
+    const clients: Record<string, string> = { worker: 'worker', 'worker-control': 'worker', 'temporal-namespace': 'admin', 'temporal-ui': 'ui' };
+    for (const [name, folder] of Object.entries(clients)) {
+      const tlsMount = mounts(svc(name)).find((m) => m.source.startsWith(`${exampleEnv.SIGRELEASE_TLS_DIR}/`));
+      expect(tlsMount, name).toMatchObject({ source: `${exampleEnv.SIGRELEASE_TLS_DIR}/${folder}`, mode: 'ro' });
+      const env = envOf(svc(name));
+      const paths = name === 'temporal-ui' ? [env.TEMPORAL_TLS_CA, env.TEMPORAL_TLS_CERT, env.TEMPORAL_TLS_KEY] : [env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, env.TEMPORAL_TLS_CLIENT_CERT_PATH, env.TEMPORAL_TLS_CLIENT_KEY_PATH];
+      expect(paths.map((p) => path.basename(p ?? '')), name).toEqual(['ca.pem', 'cert.pem', 'key.pem']);
+      for (const p of paths) expect(path.dirname(p!), name).toBe(tlsMount!.target);
+    }
+    expect(envOf(svc('temporal-ui'))).toMatchObject({ TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: 'true', TEMPORAL_TLS_SERVER_NAME: 'temporal' });
+    for (const name of ['worker', 'worker-control']) {
+      const env = envOf(svc(name));
+      expect(mounts(svc(name))).toContainEqual({ source: `${exampleEnv.SIGRELEASE_AUTH_DIR}/tokens/worker.token`, target: env.SIGRELEASE_TEMPORAL_API_KEY_FILE, mode: 'ro' });
+      expect(env.TEMPORAL_API_KEY).toBeUndefined(); // a token in the environment shows in `docker inspect`
+    }
+    const ns = envOf(svc('temporal-namespace'));
+    expect(mounts(svc('temporal-namespace'))).toContainEqual({ source: `${exampleEnv.SIGRELEASE_AUTH_DIR}/tokens/admin.token`, target: ns.SIGRELEASE_ADMIN_TOKEN_FILE, mode: 'ro' });
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const m of mounts(s)) {
+        expect(m.source, name).not.toMatch(/\/ca(\/|$)|\/private(\/|$)/);
+        if (m.source.startsWith(`${exampleEnv.SIGRELEASE_AUTH_DIR}`)) expect(m.source, name).toMatch(/\/(jwks|tokens\/[a-z]+\.token)$/);
+      }
+    }
+  });
+
+  it('passes the webhook secret from deploy/.env to the workers, never through the site config', () => {
+    for (const name of ['worker', 'worker-control']) expect(envOf(svc(name))).toHaveProperty('SIGRELEASE_WEBHOOK_URL', '');
+    expect(read('deploy', 'site.yaml')).not.toMatch(/^\s*webhookUrl:/m);
   });
 
   it('creates our namespace and registers exactly the Keyword search attributes the workflows write', () => {
@@ -222,14 +291,15 @@ describe('docker-compose.yml', () => {
     for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d']) expect(script).toContain(step);
   });
 
-  it('gives the compose-host worker the three trees and the site config, and the control replicas only the config', () => {
+  it('gives the compose-host worker the three trees and the site config, and the control replicas no trees', () => {
     const worker = svc('worker');
     const targets = Object.fromEntries(mounts(worker).map((m) => [m.target, m]));
     for (const t of ['/mnt/compose', '/mnt/repos-staging', '/mnt/repos-production']) expect(targets[t]?.mode, t).toBe('rw');
     expect(targets['/etc/sigrelease/site.yaml']).toMatchObject({ source: './deploy/site.yaml', mode: 'ro' });
-    expect(mounts(svc('worker-control')).map((m) => m.target)).toEqual(['/etc/sigrelease/site.yaml']);
-    expect(worker.command).toEqual(['worker', '--queues', 'control,host', '--max-host-activities', '4']);
-    expect(svc('worker-control').command).toEqual(['worker', '--queues', 'control']);
+    // Control replicas: the config and their credentials, none of the trees.
+    expect(mounts(svc('worker-control')).map((m) => m.target)).toEqual(['/etc/sigrelease/site.yaml', '/etc/temporal-client/tls', '/etc/sigrelease/auth/worker.token']);
+    expect(worker.command).toEqual(['worker', '--queues', 'control,host', '--max-host-activities', '4', '--metrics-address', '0.0.0.0:9464']);
+    expect(svc('worker-control').command).toEqual(['worker', '--queues', 'control', '--metrics-address', '0.0.0.0:9464']);
     expect(svc('worker-control').profiles).toEqual(['scale']);
     expect(envOf(worker)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', SIGRELEASE_SITE: '/etc/sigrelease/site.yaml' });
     expect(worker.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });

@@ -1,20 +1,23 @@
-// One real release through a production-shaped Temporal: temporal-server 1.29.1 on PostgreSQL (default
-// and visibility stores), set up by the same scripts as docker-compose.yml's one-shot jobs, with the
-// control and compose-host queues served by separate workers as in deploy/site.yaml. Then the run's
-// history is replayed against the prebuilt workflow bundle (deploy/bundle-workflows.ts), as a deployed
-// worker would load it.
+// One real release through a production-shaped, closed Temporal: temporal-server 1.29.1 on PostgreSQL (default
+// and visibility stores), set up by the same scripts as docker-compose.yml's one-shot jobs, with mutual TLS on the
+// frontend and internode (certificates from deploy/tls/make-certs.sh) and JWT authorization (tokens from the
+// module behind `sigrelease token`). The control and compose-host queues are served by separate workers as in
+// deploy/site.yaml. Then the run's history is replayed against the prebuilt workflow bundle
+// (deploy/bundle-workflows.ts), as a deployed worker would load it.
 //
 // Needs scripts/build-temporal-server.sh (temporal-server, temporal-sql-tool) and Debian's postgresql;
 // skipped, saying what is missing, without them. Ignores the shared dev server of the integration setup.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decide, startRelease } from '../../src/client.js';
+import { connectClient, decide, startRelease } from '../../src/client.js';
+import { temporalCliPath } from '../../src/devserver.js';
 import { productionSigDir, stagingSigDir } from '../../src/paths.js';
-import { createWorkers } from '../../src/worker.js';
+import { createWorkers, workerAccess } from '../../src/worker.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from '../../workflows/messages.js';
 import { writeWorkflowBundle } from '../../deploy/bundle-workflows.js';
 import { replayOpenRuns } from '../../deploy/replay-open-runs.js';
@@ -22,17 +25,36 @@ import { buildYumrepofs, defaultCoreFixture, startYumrepofs, type YumrepofsServe
 import { testCatalogue, testSite, uniqueQueue, waitFor } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
 import { missingPrerequisites, startPostgresTemporal, type PostgresTemporal } from './postgres-server.js';
+import { makeCerts, type ClientFolder } from './secure-access.js';
 
 const missing = missingPrerequisites();
 if (missing.length) console.warn(`postgres-release: skipped; missing:\n  ${missing.join('\n  ')}`);
 
-describe.skipIf(missing.length > 0)('a release on Temporal 1.29.1 backed by PostgreSQL', () => {
+/**
+ * How this test approves the release: today's decision (an update naming the approver), sent with an operator's
+ * certificate and token. Signed decisions replace the body of this one function.
+ */
+async function approveRelease(client: Client, release: string, sig: string, approver: string) {
+  return decide(client, release, sig, true, { by: approver, comment: 'checked staging' });
+}
+
+/** The failure chain of a rejected call says the server denied it (gRPC PERMISSION_DENIED, "Request unauthorized."). */
+async function expectDenied(call: Promise<unknown>): Promise<void> {
+  const err = await call.then(
+    () => new Error('the call succeeded, but authorization should have denied it'),
+    (e: unknown) => e,
+  );
+  const chain: string[] = [];
+  for (let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) chain.push(`${String(e.code)} ${e.message}`);
+  expect(chain.join('\n')).toMatch(/^7 .*Request unauthorized/m);
+}
+
+describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS + JWT) backed by PostgreSQL', () => {
   let server: PostgresTemporal;
   let yum: YumrepofsServer;
-  let client: Client;
-  let connection: Connection;
   let bundleDir = '';
   let bundleFile = '';
+  const connections: Array<{ close(): Promise<void> }> = [];
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -40,7 +62,7 @@ describe.skipIf(missing.length > 0)('a release on Temporal 1.29.1 backed by Post
     bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-bundle-'));
     bundleFile = path.join(bundleDir, 'workflow-bundle.js');
     [server] = await Promise.all([
-      startPostgresTemporal({ namespace: 'sigrelease' }),
+      startPostgresTemporal({ namespace: 'sigrelease', secure: { operators: ['alice', 'rita'] } }),
       // The prebuilt bundle a deployed worker loads (Dockerfile: deploy/bundle-workflows.ts).
       writeWorkflowBundle(bundleFile),
       (async () => {
@@ -48,44 +70,97 @@ describe.skipIf(missing.length > 0)('a release on Temporal 1.29.1 backed by Post
         yum = await startYumrepofs({ root: fixture.root });
       })(),
     ]);
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: server.namespace });
     console.info(`postgres-release: server + fixture ready in ${Date.now() - t0} ms (${JSON.stringify(server.timings)})`);
   }, 300_000);
 
   afterAll(async () => {
-    await connection?.close();
+    await Promise.allSettled(connections.map((c) => c.close()));
     await yum?.close();
     await server?.stop();
     if (bundleDir) fs.rmSync(bundleDir, { recursive: true, force: true });
   }, 120_000);
 
-  it('composes, stages, waits at the gate, is approved with the update, and promotes', async () => {
+  const access = () => server.access!;
+  /** A client with this folder's certificate (or none) and this token (or none). */
+  async function clientAs(tls: TLSConfig | false, apiKey?: string): Promise<Client> {
+    const connection = await Connection.connect({ address: server.address, tls, connectTimeout: 5_000, ...(apiKey ? { apiKey } : {}) });
+    connections.push(connection);
+    return new Client({ connection, namespace: server.namespace });
+  }
+  /** The environment a person's shell has for both CLIs: their certificate and token (src/config/connection.ts). */
+  const personEnv = (folder: ClientFolder, token: string) => ({ TEMPORAL_ADDRESS: server.address, ...access().cliEnv(folder, token) });
+
+  it('refuses clients without a certificate the frontend trusts, and callers without a token', async () => {
+    const adminToken = await access().token('probe', { role: 'admin', namespace: server.namespace });
+    const noCert = access().clientTls(null);
+    await expect(Connection.connect({ address: server.address, tls: noCert, apiKey: adminToken, connectTimeout: 3_000 })).rejects.toThrow(/Failed to connect/);
+    // The worker's connection (Rust core): the server closes the handshake before its first call (depending on
+    // timing, the alert "certificate required" or a closed connection is what the client sees).
+    await expect(NativeConnection.connect({ address: server.address, tls: noCert, apiKey: adminToken })).rejects.toThrow(/CertificateRequired|certificate required|GetSystemInfo.*connection closed/i);
+    await expect(Connection.connect({ address: server.address, tls: false, connectTimeout: 3_000 })).rejects.toThrow(/Failed to connect/);
+
+    // A certificate from another CA (another run of make-certs.sh) is refused like none at all.
+    const foreign = path.join(server.dir, 'foreign-tls');
+    makeCerts(foreign, ['operator', 'mallory']);
+    const foreignTls: TLSConfig = {
+      ...noCert,
+      clientCertPair: { crt: fs.readFileSync(path.join(foreign, 'operators/mallory/cert.pem')), key: fs.readFileSync(path.join(foreign, 'operators/mallory/key.pem')) },
+    };
+    await expect(Connection.connect({ address: server.address, tls: foreignTls, apiKey: adminToken, connectTimeout: 3_000 })).rejects.toThrow(/Failed to connect/);
+
+    // The internal-frontend answers without authorization: it must refuse even our own client certificates.
+    await expect(Connection.connect({ address: server.internalFrontendAddress!, tls: access().clientTls('operators/alice'), connectTimeout: 3_000 })).rejects.toThrow(/Failed to connect/);
+
+    // A trusted certificate without a token gets no further than the server's identity.
+    const anonymous = await clientAs(access().clientTls('operators/alice'));
+    await expectDenied(anonymous.workflowService.describeNamespace({ namespace: server.namespace }));
+    // A token for another namespace grants nothing here.
+    const elsewhere = await clientAs(access().clientTls('operators/alice'), await access().token('alice', { role: 'operator', namespace: 'other' }));
+    await expectDenied(elsewhere.workflowService.describeNamespace({ namespace: server.namespace }));
+  });
+
+  it('runs the release with a worker token, lets a reader look but not act, and promotes on an operator\'s approval', async () => {
     const t0 = Date.now();
     const taskQueue = uniqueQueue('pg-control');
     const hostTaskQueue = uniqueQueue('pg-host');
-    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { temporal: { namespace: server.namespace, taskQueue, hostTaskQueue } } });
-    const { workers, close } = await createWorkers({
-      address: server.address,
+    // The worker's credentials come from its site config, as in deploy/site.yaml: CA, certificate, key, token file.
+    const tokenFile = path.join(server.dir, 'worker.token');
+    fs.writeFileSync(tokenFile, `${await access().token('worker-host-1', { role: 'worker', namespace: server.namespace })}\n`, { mode: 0o600 });
+    const tlsFile = (name: string) => path.join(access().tlsDir, 'worker', name);
+    const temporal = {
       namespace: server.namespace,
+      taskQueue,
+      hostTaskQueue,
+      tls: { ca: tlsFile('ca.pem'), cert: tlsFile('cert.pem'), key: tlsFile('key.pem'), serverName: access().serverName },
+      apiKeyFile: tokenFile,
+    };
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { temporal } });
+    const { workers, close } = await createWorkers({
+      ...workerAccess(site, { TEMPORAL_ADDRESS: server.address }),
       site,
       catalogue: testCatalogue(),
       queues: ['control', 'host'],
-      taskQueue,
-      hostTaskQueue,
     });
     expect(workers.map((w) => w.options.taskQueue).sort()).toEqual([taskQueue, hostTaskQueue].sort());
     const runs = workers.map((w) => w.run());
+
+    const operatorToken = await access().token('alice', { role: 'operator', namespace: server.namespace });
+    const readerToken = await access().token('rita', { role: 'reader', namespace: server.namespace });
+    const operator = await connectClient(site, personEnv('operators/alice', operatorToken));
+    const reader = await connectClient(site, personEnv('operators/rita', readerToken));
+    connections.push(operator.connection, reader.connection);
     let workflowId = '';
     try {
-      const request = { release: '9', sig: 'core', hashed: true, fullRun: true, ignoreDebug: true, arches: ['x86_64'], requestedBy: 'tester' };
-      const handle = await startRelease(client, site, testCatalogue(), request, { taskQueue });
+      const request = { release: '9', sig: 'core', hashed: true, fullRun: true, ignoreDebug: true, arches: ['x86_64'], requestedBy: 'alice' };
+      // Starting is a write: the reader is refused, the operator is not.
+      await expectDenied(startRelease(reader, site, testCatalogue(), request, { taskQueue, workflowId: `${uniqueQueue('denied')}` }));
+      const handle = await startRelease(operator, site, testCatalogue(), request, { taskQueue });
       workflowId = handle.workflowId;
 
       const gate = await waitFor(
         'the run to wait at the approval gate',
         async () => {
-          const st = await handle.query(statusQuery);
+          const st = await reader.workflow.getHandle(workflowId).query(statusQuery);
           if (st.stage === 'failed') throw new Error(`run failed: ${st.error}`);
           return st.stage === 'awaiting-approval' ? st : undefined;
         },
@@ -95,25 +170,36 @@ describe.skipIf(missing.length > 0)('a release on Temporal 1.29.1 backed by Post
       expect(gate.productionPreview).not.toBeNull();
       expect(fs.existsSync(productionSigDir(site, '9', 'core'))).toBe(false);
 
-      // Advanced visibility on PostgreSQL: the run is listed by our search attributes.
+      // The reader lists by our search attributes (SQL visibility) and queries, but cannot signal or cancel.
       const listed = await waitFor(
         'the run to be listed as awaiting approval',
         async () => {
           const ids: string[] = [];
-          for await (const wf of client.workflow.list({ query: `SigName = "core" AND SigRelease = "9" AND SigStage = "awaiting-approval"` })) ids.push(wf.workflowId);
+          for await (const wf of reader.workflow.list({ query: `SigName = "core" AND SigRelease = "9" AND SigStage = "awaiting-approval"` })) ids.push(wf.workflowId);
           return ids.includes(workflowId) ? ids : undefined;
         },
         30_000,
         500,
       );
       expect(listed).toContain(workflowId);
+      await expectDenied(decide(reader, '9', 'core', true, { by: 'rita' }, 'signal'));
+      await expectDenied(decide(reader, '9', 'core', true, { by: 'rita' }, 'update'));
+      await expectDenied(reader.workflow.getHandle(workflowId).cancel());
+      // The same holds on the `temporal` CLI with the same variables.
+      const cli = (args: string[]) => spawnSync(temporalCliPath(), [...args, '--namespace', server.namespace], { encoding: 'utf8', env: { ...process.env, ...personEnv('operators/rita', readerToken) } });
+      const list = cli(['workflow', 'list', '--query', `WorkflowId = "${workflowId}"`]);
+      expect(`${list.status} ${list.stdout}`).toMatch(new RegExp(`^0 [\\s\\S]*${workflowId}`));
+      const signal = cli(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'approve', '--input', '{"by":"rita"}']);
+      expect(signal.status).not.toBe(0);
+      expect(signal.stderr).toMatch(/Request unauthorized/);
+      expect((await reader.workflow.getHandle(workflowId).query(statusQuery)).stage).toBe('awaiting-approval');
 
-      // The pre-deploy check (deploy/replay-open-runs.ts): the run waiting at the gate replays on the prebuilt bundle.
-      const check = await replayOpenRuns(client, { bundlePath: bundleFile });
+      // The pre-deploy check (deploy/replay-open-runs.ts) with a reader's rights: the waiting run replays on the prebuilt bundle.
+      const check = await replayOpenRuns(reader, { bundlePath: bundleFile });
       expect(check).toEqual({ replayed: 1, failures: [] });
 
-      const ack = await decide(client, '9', 'core', true, { by: 'tester', comment: 'checked staging' });
-      expect(ack).toMatchObject({ accepted: true, decision: { approved: true, by: 'tester', via: 'update' } });
+      const ack = await approveRelease(operator, '9', 'core', 'alice');
+      expect(ack).toMatchObject({ accepted: true, decision: { approved: true, by: 'alice', via: 'update' } });
       const result = await handle.result();
       expect(result.outcome).toBe('promoted');
 
@@ -123,10 +209,10 @@ describe.skipIf(missing.length > 0)('a release on Temporal 1.29.1 backed by Post
       expect(rpms.some((f) => /^x86_64\/core-common\/Packages\/.+\.rpm$/.test(f))).toBe(true);
       expect(production).toEqual(treeDigest(stagingSigDir(site, '9', 'core')));
 
-      const described = await handle.describe();
+      const described = await reader.workflow.getHandle(workflowId).describe();
       expect(described.status.name).toBe('COMPLETED');
       expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.stage)).toBe('promoted');
-      expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.approver)).toBe('tester');
+      expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.approver)).toBe('alice');
       console.info(`postgres-release: release ${workflowId} promoted in ${Date.now() - t0} ms`);
     } finally {
       for (const w of workers) w.shutdown();
@@ -135,7 +221,7 @@ describe.skipIf(missing.length > 0)('a release on Temporal 1.29.1 backed by Post
     }
 
     // A deployed worker loads the prebuilt bundle: it must replay the whole run recorded by the bundle built at start.
-    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await reader.workflow.getHandle(workflowId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: bundleFile } }, history, workflowId);
   }, 420_000);
 

@@ -13,9 +13,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { freePort, temporalCliPath, waitForServer } from '../../src/devserver.js';
+import { freePort, temporalCliPath } from '../../src/devserver.js';
+import { prepareSecureAccess, serverSecurityConfig, type SecureAccess } from './secure-access.js';
 
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,6 +66,12 @@ export interface PostgresTemporalOptions {
   dynamicConfig?: Record<string, unknown>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   readyTimeoutMs?: number;
+  /**
+   * The closed deployment: mutual TLS on the frontend and internode (deploy/tls/make-certs.sh), JWT authorization
+   * (default claim mapper and authorizer, key set on a loopback URL) and the internal-frontend that the server's
+   * own worker then needs. `operators` get client certificates of their own.
+   */
+  secure?: { operators?: string[] };
 }
 
 export interface PostgresTemporal {
@@ -75,8 +82,13 @@ export interface PostgresTemporal {
   serverLog: string;
   /** Timings of the start, in ms, for the report. */
   timings: Record<string, number>;
-  /** Runs a `temporal` CLI command against this server; returns stdout. */
-  cli(args: string[]): string;
+  /** With `secure`: the credentials, and the internal-frontend's address (never published in a deployment). */
+  access: SecureAccess | null;
+  internalFrontendAddress: string | null;
+  /** Connection options for the harness itself: with `secure`, the admin certificate and a cluster-admin token. */
+  harness: { address: string; tls: TLSConfig | false; apiKey?: string };
+  /** Runs a `temporal` CLI command against this server as the harness (or with `env`); returns stdout. */
+  cli(args: string[], env?: Record<string, string>): string;
   /** Runs the compose file's two one-shot job scripts again (as every `docker compose up` does); returns their output. */
   rerunSetupJobs(): { schema: string; namespace: string };
   stop(): Promise<void>;
@@ -89,7 +101,6 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
   const missing = missingPrerequisites();
   if (missing.length) throw new Error(`cannot start the PostgreSQL-backed Temporal; missing:\n  ${missing.join('\n  ')}`);
   const serverDir = temporalServerDir();
-  const pgBin = postgresBinDir()!;
   const namespace = opts.namespace ?? 'sigrelease';
   const timings: Record<string, number> = {};
   let t = Date.now();
@@ -100,43 +111,19 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-pg-temporal-'));
   fs.chmodSync(dir, 0o755); // the postgres user must reach its data dir inside
-  const pgDir = path.join(dir, 'pg');
-  const dataDir = path.join(pgDir, 'data');
-  fs.mkdirSync(pgDir);
-  const pwFile = path.join(pgDir, 'pwfile');
-  fs.writeFileSync(pwFile, `${DB_PASSWORD}\n`, { mode: 0o600 });
-  if (isRoot()) spawnChecked('chown', ['-R', 'postgres:postgres', pgDir]);
-  const asPg = (cmd: string, args: string[]) => (isRoot() ? spawnChecked('runuser', ['-u', 'postgres', '--', cmd, ...args]) : spawnChecked(cmd, args));
-
-  let pgStarted = false;
+  let pg: PrivatePostgres | null = null;
   let server: ChildProcess | null = null;
-  const stopPostgres = () => {
-    if (!pgStarted) return;
-    pgStarted = false;
-    const args = [path.join(pgBin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'];
-    spawnSync(isRoot() ? 'runuser' : args[0]!, isRoot() ? ['-u', 'postgres', '--', ...args] : args.slice(1), { stdio: 'ignore' });
-  };
+  let access: SecureAccess | null = null;
   // A crashed test run must not leave a postgres behind.
   const onExit = () => {
     server?.kill('SIGKILL');
-    stopPostgres();
+    pg?.stop();
   };
   process.once('exit', onExit);
 
   try {
     // 1. PostgreSQL: password auth over TCP like production, no fsync (a throwaway test cluster).
-    asPg(path.join(pgBin, 'initdb'), [
-      '-D', dataDir, '-U', DB_USER, `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust',
-      '-E', 'UTF8', '--locale=C', '--no-sync',
-    ]);
-    lap('initdb');
-    const pgPort = await freePort();
-    asPg(path.join(pgBin, 'pg_ctl'), [
-      '-D', dataDir, '-l', path.join(pgDir, 'postgres.log'), '-w', '-t', '60',
-      '-o', `-c listen_addresses=127.0.0.1 -p ${pgPort} -k ${pgDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-      'start',
-    ]);
-    pgStarted = true;
+    pg = await startPrivatePostgres(path.join(dir, 'pg'));
     lap('postgres start');
 
     // 2. Schema: the compose job's script, with the binaries and schema from the server build.
@@ -144,7 +131,7 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
       ...process.env,
       PATH: `${serverDir}:${path.dirname(temporalCliPath())}:${process.env.PATH ?? ''}`,
       POSTGRES_SEEDS: '127.0.0.1',
-      DB_PORT: String(pgPort),
+      DB_PORT: String(pg.port),
       POSTGRES_USER: DB_USER,
       POSTGRES_PWD: DB_PASSWORD,
       TEMPORAL_SCHEMA_ROOT: path.join(serverDir, 'schema', 'postgresql', 'v12'),
@@ -153,93 +140,50 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
     setupSchema();
     lap('schema');
 
-    // 3. The server: one process with all four services on free loopback ports. Below 32768: the
-    //    cluster_membership table stores the membership port as a smallint (ephemeral ports overflow it).
-    const ports = { frontend: await lowFreePort(), frontendHttp: await lowFreePort(), history: await lowFreePort(), matching: await lowFreePort(), worker: await lowFreePort() };
-    const membership = { frontend: await lowFreePort(), history: await lowFreePort(), matching: await lowFreePort(), worker: await lowFreePort() };
-    const dynamicConfigFile = path.join(dir, 'dynamicconfig.yaml');
-    const prodDynamic = parseYaml(fs.readFileSync(path.join(DEPLOY_DIR, 'temporal', 'dynamicconfig', 'sigrelease.yaml'), 'utf8')) as Record<string, unknown>;
-    const extra = Object.fromEntries(Object.entries(opts.dynamicConfig ?? {}).map(([k, v]) => [k, [{ value: v }]]));
-    fs.writeFileSync(dynamicConfigFile, stringifyYaml({ ...prodDynamic, ...extra }));
-    const sqlStore = (databaseName: string, maxConns: number) => ({
-      sql: {
-        pluginName: 'postgres12',
-        databaseName,
-        connectAddr: `127.0.0.1:${pgPort}`,
-        connectProtocol: 'tcp',
-        user: DB_USER,
-        password: DB_PASSWORD,
-        maxConns,
-        maxIdleConns: maxConns,
-        maxConnLifetime: '1h',
-      },
-    });
-    const rpc = (grpcPort: number, membershipPort: number, httpPort?: number) => ({
-      rpc: { grpcPort, membershipPort, bindOnIP: '127.0.0.1', ...(httpPort ? { httpPort } : {}) },
-    });
-    const config = {
-      log: { stdout: true, level: opts.logLevel ?? 'warn' },
-      persistence: {
-        numHistoryShards: opts.numHistoryShards ?? 4,
-        defaultStore: 'default',
-        visibilityStore: 'visibility',
-        datastores: { default: sqlStore('temporal', 20), visibility: sqlStore('temporal_visibility', 10) },
-      },
-      global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' }, pprof: { port: 0 } },
-      services: {
-        frontend: rpc(ports.frontend, membership.frontend, ports.frontendHttp),
-        history: rpc(ports.history, membership.history),
-        matching: rpc(ports.matching, membership.matching),
-        worker: rpc(ports.worker, membership.worker),
-      },
-      clusterMetadata: {
-        enableGlobalNamespace: false,
-        failoverVersionIncrement: 10,
-        masterClusterName: 'active',
-        currentClusterName: 'active',
-        clusterInformation: {
-          active: {
-            enabled: true,
-            initialFailoverVersion: 1,
-            rpcName: 'frontend',
-            rpcAddress: `127.0.0.1:${ports.frontend}`,
-            httpAddress: `127.0.0.1:${ports.frontendHttp}`,
-          },
-        },
-      },
-      dcRedirectionPolicy: { policy: 'noop' },
-      archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } },
-      namespaceDefaults: { archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } } },
-      dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
-    };
-    fs.mkdirSync(path.join(dir, 'config'));
-    fs.writeFileSync(path.join(dir, 'config', 'development.yaml'), stringifyYaml(config));
+    // 3. Credentials of the closed deployment, made by the operator's tools.
+    if (opts.secure) {
+      access = await prepareSecureAccess(dir, opts.secure.operators ?? []);
+      lap('certificates and keys');
+    }
 
+    // 4. The server: one process with every service on free loopback ports.
+    const layout = await serverLayout(!!access);
+    writeServerConfig(dir, { ...opts, layout, pgPort: pg.port, security: access ? serverSecurityConfig(access) : null });
     const serverLog = path.join(dir, 'temporal-server.log');
     const out = fs.openSync(serverLog, 'a');
-    server = spawn(path.join(serverDir, 'temporal-server'), ['--root', dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], {
+    // internal-frontend is not among the default services: name them all (reference: temporal-security §3.5).
+    const services = access ? ['frontend', 'internal-frontend', 'history', 'matching', 'worker'].flatMap((s) => ['--service', s]) : [];
+    server = spawn(path.join(serverDir, 'temporal-server'), ['--root', dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start', ...services], {
       stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
     let exited: string | null = null;
     server.on('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
-    const address = `127.0.0.1:${ports.frontend}`;
+    const address = `127.0.0.1:${layout.ports.frontend}`;
+    const harness = access
+      ? { address, tls: access.clientTls('admin'), apiKey: await access.token('harness', { permissions: ['temporal-system:admin'] }) }
+      : { address, tls: false as const };
     // The system namespace is served once history and matching have joined the ring.
-    await waitForServer(address, 'temporal-system', opts.readyTimeoutMs ?? 90_000, () => (exited ? `${exited}; log:\n${tail(serverLog)}` : null), 'temporal-server');
+    await waitForFrontend(harness, 'temporal-system', opts.readyTimeoutMs ?? 90_000, () => (exited ? `${exited}; log:\n${tail(serverLog)}` : null));
     lap('server ready');
 
-    // 4. Namespace and search attributes: the compose job's script, with our CLI build.
-    const createNamespace = () =>
-      spawnChecked('/bin/sh', [path.join(DEPLOY_DIR, 'temporal', 'create-namespace.sh')], {
-        env: { ...toolEnv, TEMPORAL_ADDRESS: address, SIGRELEASE_NAMESPACE: namespace, SIGRELEASE_RETENTION: opts.retention ?? '30d' },
-        log: path.join(dir, 'create-namespace.log'),
-      });
+    // 5. Namespace and search attributes: the compose job's script, with our CLI build; when secure, as the
+    //    namespace job runs in compose: the admin certificate and a namespace-admin token from a file.
+    const jobEnv: NodeJS.ProcessEnv = { ...toolEnv, TEMPORAL_ADDRESS: address, SIGRELEASE_NAMESPACE: namespace, SIGRELEASE_RETENTION: opts.retention ?? '30d' };
+    if (access) {
+      const tokenFile = path.join(dir, 'admin.token');
+      fs.writeFileSync(tokenFile, `${await access.token('temporal-namespace-job', { role: 'admin', namespace })}\n`, { mode: 0o600 });
+      const { TEMPORAL_API_KEY: _inline, ...certs } = access.cliEnv('admin', '');
+      Object.assign(jobEnv, certs, { SIGRELEASE_ADMIN_TOKEN_FILE: tokenFile });
+    }
+    const createNamespace = () => spawnChecked('/bin/sh', [path.join(DEPLOY_DIR, 'temporal', 'create-namespace.sh')], { env: jobEnv, log: path.join(dir, 'create-namespace.log') });
     createNamespace();
-    await waitForSearchAttributes(address, namespace, opts.readyTimeoutMs ?? 90_000);
+    await waitForSearchAttributes(harness, namespace, opts.readyTimeoutMs ?? 90_000);
     lap('namespace');
 
-    const cli = (args: string[]) => {
-      const r = spawnSync(temporalCliPath(), [...args, '--address', address], { encoding: 'utf8' });
+    const harnessCliEnv = access ? access.cliEnv('admin', harness.apiKey!) : {};
+    const cli = (args: string[], env: Record<string, string> = harnessCliEnv) => {
+      const r = spawnSync(temporalCliPath(), [...args, '--address', address], { encoding: 'utf8', env: { ...process.env, ...env } });
       if (r.status !== 0) throw new Error(`temporal ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
       return r.stdout;
     };
@@ -256,19 +200,166 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
         await gone;
         clearTimeout(timer);
       }
-      stopPostgres();
+      pg?.stop();
+      await access?.close();
       process.removeListener('exit', onExit);
       if (!process.env.SIGRELEASE_KEEP_PG) fs.rmSync(dir, { recursive: true, force: true });
     };
     const rerunSetupJobs = () => ({ schema: setupSchema(), namespace: createNamespace() });
-    return { address, namespace, pgPort, dir, serverLog, timings, cli, rerunSetupJobs, stop };
+    const internalFrontendAddress = layout.ports.internalFrontend ? `127.0.0.1:${layout.ports.internalFrontend}` : null;
+    return { address, namespace, pgPort: pg.port, dir, serverLog, timings, access, internalFrontendAddress, harness, cli, rerunSetupJobs, stop };
   } catch (e) {
     server?.kill('SIGKILL');
-    stopPostgres();
+    pg?.stop();
+    await access?.close();
     process.removeListener('exit', onExit);
     throw new Error(`${(e as Error).message}\n(files kept in ${dir})`);
   }
 }
+
+interface PrivatePostgres {
+  port: number;
+  stop(): void;
+}
+
+/** initdb + pg_ctl start in `pgDir` (as the postgres user when root), listening on a free loopback port. */
+async function startPrivatePostgres(pgDir: string): Promise<PrivatePostgres> {
+  const pgBin = postgresBinDir()!;
+  const dataDir = path.join(pgDir, 'data');
+  fs.mkdirSync(pgDir);
+  const pwFile = path.join(pgDir, 'pwfile');
+  fs.writeFileSync(pwFile, `${DB_PASSWORD}\n`, { mode: 0o600 });
+  if (isRoot()) spawnChecked('chown', ['-R', 'postgres:postgres', pgDir]);
+  const asPg = (cmd: string, args: string[]) => (isRoot() ? spawnChecked('runuser', ['-u', 'postgres', '--', cmd, ...args]) : spawnChecked(cmd, args));
+  asPg(path.join(pgBin, 'initdb'), [
+    '-D', dataDir, '-U', DB_USER, `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust',
+    '-E', 'UTF8', '--locale=C', '--no-sync',
+  ]);
+  const port = await freePort();
+  asPg(path.join(pgBin, 'pg_ctl'), [
+    '-D', dataDir, '-l', path.join(pgDir, 'postgres.log'), '-w', '-t', '60',
+    '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${pgDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+    'start',
+  ]);
+  let running = true;
+  return {
+    port,
+    stop() {
+      if (!running) return;
+      running = false;
+      const args = [path.join(pgBin, 'pg_ctl'), '-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'];
+      spawnSync(isRoot() ? 'runuser' : args[0]!, isRoot() ? ['-u', 'postgres', '--', ...args] : args.slice(1), { stdio: 'ignore' });
+    },
+  };
+}
+
+interface ServerLayout {
+  ports: { frontend: number; frontendHttp: number; history: number; matching: number; worker: number; internalFrontend?: number; internalFrontendHttp?: number };
+  membership: { frontend: number; history: number; matching: number; worker: number; internalFrontend?: number };
+}
+
+/** Below 32768: the cluster_membership table stores the membership port as a smallint (ephemeral ports overflow it). */
+async function serverLayout(withInternalFrontend: boolean): Promise<ServerLayout> {
+  const ports: ServerLayout['ports'] = { frontend: await lowFreePort(), frontendHttp: await lowFreePort(), history: await lowFreePort(), matching: await lowFreePort(), worker: await lowFreePort() };
+  const membership: ServerLayout['membership'] = { frontend: await lowFreePort(), history: await lowFreePort(), matching: await lowFreePort(), worker: await lowFreePort() };
+  if (withInternalFrontend) {
+    ports.internalFrontend = await lowFreePort();
+    ports.internalFrontendHttp = await lowFreePort();
+    membership.internalFrontend = await lowFreePort();
+  }
+  return { ports, membership };
+}
+
+/** config/development.yaml and the dynamic config (production's plus `opts.dynamicConfig`) in `dir`. */
+function writeServerConfig(dir: string, o: PostgresTemporalOptions & { layout: ServerLayout; pgPort: number; security: Record<string, unknown> | null }): void {
+  const { ports, membership } = o.layout;
+  const dynamicConfigFile = path.join(dir, 'dynamicconfig.yaml');
+  const prodDynamic = parseYaml(fs.readFileSync(path.join(DEPLOY_DIR, 'temporal', 'dynamicconfig', 'sigrelease.yaml'), 'utf8')) as Record<string, unknown>;
+  const extra = Object.fromEntries(Object.entries(o.dynamicConfig ?? {}).map(([k, v]) => [k, [{ value: v }]]));
+  fs.writeFileSync(dynamicConfigFile, stringifyYaml({ ...prodDynamic, ...extra }));
+  const sqlStore = (databaseName: string, maxConns: number) => ({
+    sql: {
+      pluginName: 'postgres12',
+      databaseName,
+      connectAddr: `127.0.0.1:${o.pgPort}`,
+      connectProtocol: 'tcp',
+      user: DB_USER,
+      password: DB_PASSWORD,
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  });
+  const rpc = (grpcPort: number, membershipPort: number, httpPort?: number) => ({
+    rpc: { grpcPort, membershipPort, bindOnIP: '127.0.0.1', ...(httpPort ? { httpPort } : {}) },
+  });
+  const config = {
+    log: { stdout: true, level: o.logLevel ?? 'warn' },
+    persistence: {
+      numHistoryShards: o.numHistoryShards ?? 4,
+      defaultStore: 'default',
+      visibilityStore: 'visibility',
+      datastores: { default: sqlStore('temporal', 20), visibility: sqlStore('temporal_visibility', 10) },
+    },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' }, pprof: { port: 0 }, ...(o.security ?? {}) },
+    services: {
+      frontend: rpc(ports.frontend, membership.frontend, ports.frontendHttp),
+      // The server's own worker calls the frontend without a token: with authorization on it goes through this
+      // internal frontend, which trusts internode certificates only (reference: temporal-security §3.5).
+      ...(ports.internalFrontend ? { 'internal-frontend': rpc(ports.internalFrontend, membership.internalFrontend!, ports.internalFrontendHttp) } : {}),
+      history: rpc(ports.history, membership.history),
+      matching: rpc(ports.matching, membership.matching),
+      worker: rpc(ports.worker, membership.worker),
+    },
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: {
+          enabled: true,
+          initialFailoverVersion: 1,
+          rpcName: 'frontend',
+          rpcAddress: `127.0.0.1:${ports.frontend}`,
+          httpAddress: `127.0.0.1:${ports.frontendHttp}`,
+        },
+      },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+    archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } },
+    namespaceDefaults: { archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } } },
+    dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
+  };
+  fs.mkdirSync(path.join(dir, 'config'));
+  fs.writeFileSync(path.join(dir, 'config', 'development.yaml'), stringifyYaml(config));
+}
+
+type HarnessConnection = PostgresTemporal['harness'];
+
+/** Waits until `namespace` can be described with the harness's credentials, or the server dies. */
+async function waitForFrontend(harness: HarnessConnection, namespace: string, timeoutMs: number, died: () => string | null): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const why = died();
+    if (why) throw new Error(`temporal-server ${why} before it was ready`);
+    try {
+      const conn = await Connection.connect({ ...harness, connectTimeout: 2_000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`temporal-server at ${harness.address} not ready after ${timeoutMs} ms: ${last}`);
+}
+
 
 /** A free loopback port in 20000-32767, never handed out twice by this process. */
 const handedOut = new Set<number>();
@@ -309,8 +400,8 @@ function tail(file: string, lines = 30): string {
 }
 
 /** A visibility query naming our attributes succeeds once the frontend's namespace cache has the new aliases. */
-async function waitForSearchAttributes(address: string, namespace: string, timeoutMs: number): Promise<void> {
-  const conn = await Connection.connect({ address });
+async function waitForSearchAttributes(harness: HarnessConnection, namespace: string, timeoutMs: number): Promise<void> {
+  const conn = await Connection.connect(harness);
   const deadline = Date.now() + timeoutMs;
   let last = '';
   try {

@@ -1,5 +1,6 @@
 // An approver who only has a browser: the dev server's Web UI (2.42.1) finds the release waiting at the gate
-// by its SigStage search attribute, and the `approve` signal sent from the workflow's "Send a Signal" form
+// by its SigStage search attribute, shows the run's summary and the gate's details as typed (its User Metadata
+// tab renders them as markdown), and the `approve` signal sent from the workflow's "Send a Signal" form
 // promotes it. Debian's chromium driven by playwright-core; heavy activities are fakes (test/operations/fakes.ts).
 // Screenshots of every step land in test-results/screenshots/.
 import { randomUUID } from 'node:crypto';
@@ -19,12 +20,27 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 /** The UI renders slowly on a loaded 2-core machine: generous waits, each for something named. */
 const UI_TIMEOUT = 60_000;
+/** The whole walk (list, run, user metadata, signal form, promotion) on a loaded 2-core machine. */
+const WALK_TIMEOUT = 300_000;
 
 const queues: string[] = [];
 afterEach(async () => {
   const client = await testClient();
   for (const q of queues.splice(0)) await terminateLeftovers(client, q);
 });
+
+/**
+ * The text of every markdown block on the page: the UI renders Temporal markdown (summary, details, current
+ * details) in iframes of its own /render page.
+ */
+async function renderedMarkdown(page: Page): Promise<string[]> {
+  const out: string[] = [];
+  for (const frame of page.frames()) {
+    if (!frame.url().includes('/render?')) continue;
+    out.push((await frame.locator('body').innerText().catch(() => '')).trim());
+  }
+  return out;
+}
 
 async function shot(page: Page, name: string) {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -43,7 +59,10 @@ describe('the Temporal Web UI', () => {
 
     await withWorkers({ site, taskQueue, activityOverrides: fakeHeavyActivities(site) }, async ({ client }) => {
       const workflowId = `${releaseWorkflowId('fasttrack', '10')}-webui-${randomUUID().slice(0, 8)}`;
-      const handle = await startRelease(client, site, testCatalogue(), { release: '10', sig: 'fasttrack', ignoreDebug: true, ignoreSource: true, arches: ['x86_64'] }, { taskQueue, workflowId });
+      // A starter name with markup in it: the UI must show it as typed, neither as a tag nor as bold.
+      const requestedBy = 'webui <tester> **as typed**';
+      const handle = await startRelease(client, site, testCatalogue(), { release: '10', sig: 'fasttrack', ignoreDebug: true, ignoreSource: true, arches: ['x86_64'], requestedBy }, { taskQueue, workflowId });
+      const summary = `fasttrack 10: full pipeline, in-place compose; started by ${requestedBy}`;
       await waitFor('the run to wait at the gate', async () => {
         const st = await handle.query(statusQuery);
         if (st.stage === 'failed') throw new Error(`run failed: ${st.error}`);
@@ -76,6 +95,26 @@ describe('the Temporal Web UI', () => {
         await page.getByRole('heading', { name: workflowId }).waitFor();
         await page.getByText('"fasttrack"').first().waitFor();
         await shot(page, '2-run-at-the-gate');
+        const runPage = page.url();
+
+        // 2b. User Metadata: the summary and the gate's current details as a person typed them, with the signal
+        //     input's <you> placeholder and the paths of the compose manifest and the preview reports.
+        await page.getByRole('link', { name: 'User Metadata' }).or(page.getByRole('tab', { name: 'User Metadata' })).first().click();
+        const runView = page;
+        const shown = await waitFor(
+          'the summary and the gate details rendered',
+          async () => {
+            const blocks = await renderedMarkdown(runView);
+            return blocks.includes(summary) && blocks.some((b) => b.includes('waits for approval')) ? blocks : undefined;
+          },
+          UI_TIMEOUT,
+        );
+        const gate = shown.find((b) => b.includes('waits for approval'))!;
+        expect(gate).toContain('Send signal approve (or reject) with input {"by": "<you>", "comment": "..."}.');
+        expect(gate).toMatch(/compose manifest: \S+\/manifest\.json/);
+        expect(gate).toMatch(/production preview report: \S+\/production\.txt/);
+        expect(shown.find((b) => b.includes('flags:'))).toContain(`started by: ${requestedBy}`);
+        await shot(page, '2b-user-metadata');
 
         // 3. More Actions → Send a Signal → approve, {"by":"webui"}. The dropdown offers the workflow's own signals
         //    (the UI reads them from the SDK's __temporal_workflow_metadata query); Data is a CodeMirror editor.
@@ -97,7 +136,7 @@ describe('the Temporal Web UI', () => {
         const result = await handle.result();
         expect(result.outcome).toBe('promoted');
         expect(result.decision).toMatchObject({ approved: true, by: 'webui', via: 'signal' });
-        await page.reload();
+        await page.goto(runPage); // the run's history tab again, freshly loaded
         await page.getByRole('heading', { name: workflowId }).waitFor();
         await page.getByText('Completed', { exact: true }).first().waitFor();
         await page.getByText('"promoted"').first().waitFor();
@@ -120,9 +159,10 @@ describe('the Temporal Web UI', () => {
       expect(approve, 'an approve signal in the history').toBeDefined();
       expect(JSON.parse(Buffer.from(approve!.input!.payloads![0]!.data!).toString('utf8'))).toEqual({ by: 'webui' });
       const d = await handle.describe();
+      expect(await d.staticSummary()).toBe(summary.replace(/[<>*]/g, (c) => `\\${c}`));
       expect(d.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
         expect.arrayContaining([['SigStage', 'promoted'], ['SigApprover', 'webui']]),
       );
     });
-  });
+  }, WALK_TIMEOUT);
 });

@@ -55,6 +55,16 @@ describe('publishFileLists', () => {
     expect(plain).toContain('./README');
   });
 
+  it('never lists the root marker that sigrelease init-roots writes at the top of a root', async () => {
+    fs.writeFileSync(at('.sigrelease-root'), 'production\n');
+    await publishFileLists({ dir, module: 'sig', ...quiet });
+    const timelistPaths = filesRows(fs.readFileSync(at('fullfiletimelist-sig'), 'utf8')).map((r) => r.path);
+    const plain = fs.readFileSync(at('fullfilelist'), 'utf8').trimEnd().split('\n');
+    expect(timelistPaths).not.toContain('.sigrelease-root');
+    expect(plain).not.toContain('./.sigrelease-root');
+    expect(plain).toContain('./README');
+  });
+
   it('leaves unchanged lists untouched: same inode, same times, no -old copy', async () => {
     await publishFileLists({ dir, module: 'sig', ...quiet });
     const names = ['fullfilelist', 'fullfiletimelist-sig', 'fullfiletimelist'];

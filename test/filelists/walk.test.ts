@@ -28,6 +28,7 @@ describe.each([
   ['absolute paths, 2 threads, units at the top', false, true, SPLIT(2)],
   ['absolute paths, 2 threads, only the root expanded', false, true, SPLIT(1)],
   ['absolute paths, fs.lstatSync, 2 threads', false, false, SPLIT(4)],
+  ['absolute paths, 2 threads and this one walking while they start', false, true, { ...SPLIT(4), mainThreadWalks: true }],
 ])('generateFileLists on a real tree, lstat by %s', (_how, chdir, rawLstat, threads) => {
   let root: string;
   let out: Awaited<ReturnType<typeof generate>>;

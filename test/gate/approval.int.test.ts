@@ -71,6 +71,11 @@ describe('the approval gate, on the real compose and syncs', () => {
         expect(meta.currentDetails).toContain(`**core 9** waits for approval until ${gate.approvalDeadline}`);
         expect(meta.currentDetails).toContain('| repo | added | changed | deleted | bytes |');
         expect(meta.currentDetails).toMatch(/\| x86_64\/core-common \| [1-9]\d* \| 0 \| 0 \| [1-9]\d* \|/);
+        // The files a reviewer opens next: the compose's manifest and the full reports of both previews.
+        const shown = [...(meta.currentDetails ?? '').matchAll(/^- (compose manifest|staging sync report|production preview report): `([^`]+)`$/gm)];
+        expect(shown.map((m) => m[1])).toEqual(['compose manifest', 'staging sync report', 'production preview report']);
+        for (const [, what, file] of shown) expect(fs.existsSync(file!), `${what} ${file}`).toBe(true);
+        expect(shown[2]![2]).toBe(preview.reportFile);
         expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.stage)).toBe('awaiting-approval');
 
         // A signal and an update of the same name live side by side on one run.

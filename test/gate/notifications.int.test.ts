@@ -19,8 +19,11 @@ async function webhook(opts: { status?: number } = {}) {
   hooks.push(h);
   return h;
 }
-const siteFor = (webhookUrl: string) =>
-  testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { notifications: { webhookUrl }, approval: { approvers: ['alice'] } } }).site;
+// The webhook URL is the worker's secret (SIGRELEASE_WEBHOOK_URL or a private file), never the site file's.
+const siteFor = (webhookUrl: string) => ({
+  site: testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { approval: { approvers: ['alice'] } } }).site,
+  webhookUrl,
+});
 
 /** Every string in the run's history, payloads decoded: what the Web UI and `temporal workflow show` can reveal. */
 async function historyText(handle: WorkflowHandle): Promise<string> {
@@ -35,8 +38,8 @@ async function historyText(handle: WorkflowHandle): Promise<string> {
 describe('notifications', () => {
   it('posts awaiting-approval with the preview table, reminders, approved and promoted, in that order, as Mattermost JSON', async () => {
     const hook = await webhook();
-    const site = siteFor(hook.url);
-    await withWorkers({ site, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
+    const { site, webhookUrl } = siteFor(hook.url);
+    await withWorkers({ site, webhookUrl, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
       const workflowId = testWorkflowId('core', 'notify');
       try {
         const runtime = fastRuntime({ reminderInterval: '1s', expireAfter: '1m' });
@@ -74,14 +77,14 @@ describe('notifications', () => {
 
   it('posts rejected with who and why, and failed with the stage and the error', async () => {
     const hook = await webhook();
-    const site = siteFor(hook.url);
+    const { site, webhookUrl } = siteFor(hook.url);
     const overrides = {
       ...composeWithoutDnf(),
       async syncToStaging(): Promise<never> {
         throw ApplicationFailure.create({ type: 'StagingFull', message: 'no space left on the staging volume', nonRetryable: true });
       },
     };
-    await withWorkers({ site, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, webhookUrl, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
       const workflowId = testWorkflowId('core', 'notify-reject');
       try {
         const handle = await startRelease(client, site, testCatalogue(), smallRelease('core'), { taskQueue, workflowId, runtime: fastRuntime() });
@@ -94,7 +97,7 @@ describe('notifications', () => {
         await cleanUp(client, site, [workflowId]);
       }
     });
-    await withWorkers({ site, activityOverrides: overrides }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, webhookUrl, activityOverrides: overrides }, async ({ client, taskQueue }) => {
       const workflowId = testWorkflowId('cloud', 'notify-fail');
       try {
         const handle = await startRelease(client, site, testCatalogue(), smallRelease('cloud'), { taskQueue, workflowId, runtime: fastRuntime() });
@@ -120,8 +123,8 @@ describe('notifications', () => {
     });
 
     const releaseWith = async (webhookUrl: string, label: string) => {
-      const site = siteFor(webhookUrl);
-      return withWorkers({ site, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
+      const { site } = siteFor(webhookUrl);
+      return withWorkers({ site, webhookUrl, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
         const workflowId = testWorkflowId('core', label);
         try {
           const handle = await startRelease(client, site, testCatalogue(), smallRelease('core'), { taskQueue, workflowId, runtime: fastRuntime() });

@@ -17,8 +17,8 @@ describe('reminders and expiry at the approval gate', () => {
   it('reminds at every interval while nobody decides, then expires: nothing reaches production, and the reminders are counted in status and result', async () => {
     webhook = await startWebhook();
     const hook = webhook;
-    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { notifications: { webhookUrl: hook.url } } });
-    await withWorkers({ site, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused' });
+    await withWorkers({ site, webhookUrl: hook.url, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
       const workflowId = testWorkflowId('core', 'expiry');
       try {
         // Reminders are due 1 s and 2 s after the gate opens; the deadline is at 2.5 s.

@@ -43,13 +43,15 @@ export const fastRuntime = (approval: RuntimeOptions['approval'] = {}): RuntimeO
 export function composeWithoutDnf(): ActivityOverrides {
   return {
     async prepareCompose({ plan, roots }) {
+      // The workflow still hands its roots to the compose child; the real activities check them against the site.
+      roots = roots!;
       const dir = plan.fullRun ? composeDir(roots, plan.release, plan.sig, plan.revision, plan.stamp) : await fs.realpath(latestLink(roots, plan.release, plan.sig));
       const layout = composeLayout(dir, plan.release, plan.sig, plan.stamp);
       for (const d of [layout.sigRoot, layout.entries, layout.logs, layout.dnf]) await fs.mkdir(d, { recursive: true });
       return { composeDir: dir, layout, dnfConfigPath: path.join(layout.dnf, 'dnf.conf'), rpmRoot: null };
     },
     async runReposyncTask({ plan, task, composeDir: dir }) {
-      const dest = path.join(composeLayout(dir, plan.release, plan.sig, plan.stamp).sigRoot, task.relDir);
+      const dest = path.join(composeLayout(dir!, plan.release, plan.sig, plan.stamp).sigRoot, task.relDir);
       const files = {
         [`Packages/a/alpha-${task.repo}-1.0-1.el9.${task.arch}.rpm`]: `alpha ${task.name}\n`,
         [`Packages/b/bravo-${task.repo}-1.1-1.el9.noarch.rpm`]: `bravo ${task.name}\n`,

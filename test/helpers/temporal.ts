@@ -1,16 +1,19 @@
 // One helper for "workers on a fresh task queue against the shared dev server" (dittofeed's test/temporal.ts):
 // every integration test uses it, with activity overrides over the real activities when it needs them.
+// Each test file works in its own namespace on that server (testNamespace()), so files never see each other.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { loadCatalogue, parseSite, type Catalogue } from '../../src/config/load.js';
 import { localSiteRaw } from '../../src/config/local.js';
+import { initRoots } from '../../src/config/roots.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { createWorkers, type WorkerSetup } from '../../src/worker.js';
+import { namespaceForTestFile } from './namespaces.js';
 
 // Workers log every state change at INFO; tests only want warnings. Once per process, before any worker.
 try {
@@ -19,28 +22,46 @@ try {
   /* already installed in this process */
 }
 
+/**
+ * The namespace of the test file that is running (vitest's worker knows its path even while the file's module
+ * is being evaluated), created by the global setup (test/setup/temporal-server.ts).
+ */
+export function testNamespace(): string {
+  const file = expect.getState().testPath;
+  if (!file) throw new Error('testNamespace() needs a running vitest test file');
+  const namespace = namespaceForTestFile(file);
+  const created = inject('temporalNamespaces');
+  if (!created.includes(namespace)) {
+    throw new Error(`the test server has no namespace ${namespace} for ${file}: the global setup creates one per test/**/*.int.test.ts it finds at start`);
+  }
+  return namespace;
+}
+
+/** Where this test file's clients, workers, CLI calls and `temporal` calls go: the shared server, its own namespace. */
 export function serverAddress() {
-  return { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
+  return { address: inject('temporalAddress'), namespace: testNamespace() };
 }
 
-let clientPromise: Promise<Client> | null = null;
+const clients = new Map<string, Promise<Client>>();
 export function testClient(): Promise<Client> {
-  clientPromise ??= (async () => {
-    const { address, namespace } = serverAddress();
-    const connection = await Connection.connect({ address });
-    return new Client({ connection, namespace });
-  })();
-  return clientPromise;
+  const { address, namespace } = serverAddress();
+  let client = clients.get(namespace);
+  if (!client) {
+    client = Connection.connect({ address }).then((connection) => new Client({ connection, namespace }));
+    clients.set(namespace, client);
+  }
+  return client;
 }
 
-/** A site config whose roots live in a fresh temp folder; `overrides` is merged on top. */
+/**
+ * A site config whose roots live in a fresh temp folder, marked as `sigrelease init-roots` does, and whose
+ * `temporal` section points at this file's namespace on the test server; `overrides` is merged on top.
+ */
 export function testSite(opts: { repoBaseUrl: string; gitBaseUrl?: string; overrides?: Record<string, unknown> }): { site: SiteConfig; root: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-site-'));
-  const site = parseSite(
-    localSiteRaw(root, opts),
-    'test site config',
-  );
-  for (const d of [site.composeRoot, site.stagingRoot, site.productionRoot]) fs.mkdirSync(d, { recursive: true });
+  const temporal = { ...serverAddress(), ...(opts.overrides?.temporal as Record<string, unknown> | undefined) };
+  const site = parseSite(localSiteRaw(root, { ...opts, overrides: { ...opts.overrides, temporal } }), 'test site config');
+  initRoots(site);
   return { site, root };
 }
 

@@ -1,5 +1,5 @@
 // Runs the real `bin/sigrelease` as a subprocess against the shared dev server, with a site YAML of its own
-// whose task queue is the test worker's, as an operator's shell would.
+// whose task queue is the test worker's and whose namespace is the test file's, as an operator's shell would.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,9 @@ export function cliFor(site: SiteConfig, taskQueue: string): Cli {
   const siteFile = path.join(dir, 'site.yaml');
   const { address, namespace } = serverAddress();
   fs.writeFileSync(siteFile, YAML.stringify({ ...site, temporal: { ...site.temporal, address, namespace, taskQueue } }));
-  const env = { ...process.env, SIGRELEASE_SITE: siteFile, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
+  // Server and namespace come from the site file alone (test/setup/clean-env.ts removed any TEMPORAL_* variable),
+  // so these tests also show that the CLI honours `temporal.namespace`.
+  const env = { ...process.env, SIGRELEASE_SITE: siteFile };
   const run = async (args: string[]) => {
     const r = await execa(BIN, args, { env, reject: false, timeout: 90_000 });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };

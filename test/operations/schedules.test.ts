@@ -39,6 +39,12 @@ describe('prepareSchedule', () => {
     expect(options.state).toEqual({ paused: false, note: 'compose-only 02:30 daily Europe/Berlin' });
   });
 
+  it('gives every run it starts a summary for the Web UI list: SIG, release, mode and the schedule as starter', () => {
+    const { options } = prepareSchedule(site, testCatalogue(), { release: '9', sig: 'core', hashed: true, mode: 'full' });
+    expect(options.action.staticSummary).toBe('core 9: full pipeline, in-place compose; started by schedule sigrelease-nightly-core-9');
+    expect(options.action.staticDetails).toContain('- flags: `--hashed`');
+  });
+
   it('runs the full pipeline (to the approval gate) in mode full, and every interval instead of a time when asked', () => {
     const { options } = prepareSchedule(site, testCatalogue(), { release: '10', sig: 'core', mode: 'full', interval: '90s', catchupWindow: '10m', taskQueue: 'q' });
     expect(options.spec).toEqual({ intervals: [{ every: 90_000 }] });

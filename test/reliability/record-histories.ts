@@ -26,6 +26,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startRelease } from '../../src/client.js';
 import { loadCatalogue, parseSite } from '../../src/config/load.js';
 import { localSiteRaw } from '../../src/config/local.js';
+import { initRoots } from '../../src/config/roots.js';
 import { startDevServer } from '../../src/devserver.js';
 import { productionSigDir } from '../../src/paths.js';
 import { createWorkers } from '../../src/worker.js';
@@ -90,7 +91,7 @@ async function main() {
     localSiteRaw(path.join(work, 'site'), { repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { publish: { metadataGrace: '2s' } } }),
     'recording site',
   );
-  for (const d of [site.composeRoot, site.stagingRoot, site.productionRoot]) fs.mkdirSync(d, { recursive: true });
+  initRoots(site);
   // A package an earlier release left in production: the promoted run has something to delete, so it waits out
   // the grace period on its timer (and its approval must allow the deletion the guard flags).
   const stale = path.join(productionSigDir(site, '9', 'core'), 'x86_64', 'core-common', 'Packages', 'z', 'zulu-core-common-0.9-1.el9.x86_64.rpm');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/bundleOptions.js';
 import type { HistoryIndex } from './record-histories.js';
 
 // Replay logs every nondeterminism it finds (the test provokes one); errors are asserted below, not printed.
@@ -40,7 +40,11 @@ const archived = fs.existsSync(ARCHIVE)
     })
   : [];
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-const bundle = async (workflowsPath: string): Promise<WorkflowBundle> => ({ code: (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code });
+// With the interceptors every deployed bundle carries (the sig/release header on activities): they must not
+// change what replay compares either.
+const bundle = async (workflowsPath: string): Promise<WorkflowBundle> => ({
+  code: (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quiet })).code,
+});
 
 describe('recorded workflow histories', () => {
   let current: WorkflowBundle;

@@ -11,7 +11,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import YAML from 'yaml';
 import { afterAll } from 'vitest';
 import type { SiteConfig } from '../../src/config/schema.js';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/bundleOptions.js';
 import { lockWorkflowId } from '../../workflows/productionLock.js';
 import type { RuntimeOptions } from '../../workflows/sigRelease.js';
 import type { RequestRecord } from '../fixtures/yumrepofs.js';
@@ -58,7 +58,7 @@ export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 let bundleFile: Promise<string> | null = null;
 export function prebuiltWorkflowBundle(): Promise<string> {
   bundleFile ??= (async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
     const file = path.join(tempDir('bundle'), 'workflow-bundle.js');
     fs.writeFileSync(file, code);
     return file;
@@ -115,7 +115,7 @@ export function groupAlive(pgid: number): boolean {
   return false;
 }
 
-export async function startWorkerProcess(o: { siteFile: string; address: string; namespace: string; pathPrefix?: string }): Promise<WorkerProcess> {
+export async function startWorkerProcess(o: { siteFile: string; address: string; namespace: string; pathPrefix?: string; extraArgs?: string[] }): Promise<WorkerProcess> {
   const started = Date.now();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -129,7 +129,7 @@ export async function startWorkerProcess(o: { siteFile: string; address: string;
   delete env.VITEST;
   delete env.VITEST_POOL_ID;
   delete env.VITEST_WORKER_ID;
-  const child = spawn(BIN, ['worker'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['worker', ...(o.extraArgs ?? [])], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += String(d)));

@@ -58,6 +58,7 @@ interface FaultContext {
   spawnWorker(): Promise<WorkerProcess>;
   stagingDir: string;
   productionDir: string;
+  composeRoot: string;
 }
 type Fault = (w: WorkerProcess, ctx: FaultContext) => Promise<WorkerProcess>;
 
@@ -103,7 +104,7 @@ async function release(label: string, faults: { composing?: Fault; staging?: Fau
   workflowIds.push(workflowId);
   const t0 = Date.now();
   const handle = await startRelease(client, site, testCatalogue(), { ...smallRequest }, { taskQueue, workflowId, runtime: fastRuntime({ heartbeat: HEARTBEAT }) });
-  const ctx: FaultContext = { handle, spawnWorker, stagingDir: stagingSigDir(site, '9', 'core'), productionDir: productionSigDir(site, '9', 'core') };
+  const ctx: FaultContext = { handle, spawnWorker, stagingDir: stagingSigDir(site, '9', 'core'), productionDir: productionSigDir(site, '9', 'core'), composeRoot: site.composeRoot };
   const composing = await untilStage(handle, 'composing');
   const childId = composing.composeWorkflowId!;
   workflowIds.push(childId);
@@ -127,6 +128,22 @@ async function release(label: string, faults: { composing?: Fault; staging?: Fau
     ms: { compose: tCompose - t0, staging: tGate - tCompose, production: tEnd - tGate, total: tEnd - t0 },
     workflowTaskTimeouts: (await workflowTaskTimeouts(workflowId)) + (await workflowTaskTimeouts(childId)),
   };
+}
+
+/** `dnf reposync` processes writing under `composeRoot` (dnf runs as python: match the arguments, not the name). */
+function reposyncProcesses(composeRoot: string): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args.includes('reposync') && args.some((a) => a.includes(composeRoot))) out.push(Number(entry));
+  }
+  return out;
 }
 
 beforeAll(async () => {
@@ -154,7 +171,16 @@ describe('a worker process killed with SIGKILL during reposync, the staging rsyn
   let undisturbed: Outcome;
   let crashed: Outcome;
   const figures: string[] = [];
-  const reposync = { answered: [] as string[], inFlight: [] as string[], fetchedAgain: [] as string[] };
+  const reposync = {
+    answered: [] as string[],
+    inFlight: [] as string[],
+    fetchedAgain: [] as string[],
+    /** The killed worker's `dnf reposync` processes (each leads its own process group), and when they ended. */
+    dnfAtKill: [] as number[],
+    dnfAliveAtRetry: [] as number[],
+    dnfLifetimesMs: [] as Array<number | null>,
+    retryAfterMs: 0,
+  };
   const rsyncs: Array<{ phase: 'staging' | 'production'; pid: number; packagesAtKill: number; aliveAfterKill: boolean; lifetimeMs: number | null; retryAfterMs: number }> = [];
 
   beforeAll(async () => {
@@ -171,7 +197,7 @@ describe('a worker process killed with SIGKILL during reposync, the staging rsyn
 
     crashed = await release('crashed', {
       // 1. Packages answer slowly (2.5 s each); the worker dies once the first downloads have been answered.
-      async composing(w, { handle, spawnWorker }) {
+      async composing(w, { handle, spawnWorker, composeRoot }) {
         yum.resetCounters();
         yum.setFaults({ slowPaths: /\/Packages\/.*\.rpm$/, slowMs: 2500 });
         await waitFor('the first package downloads to be answered', async () => (packageGets(yum.log).size >= 3 ? true : undefined), 120_000, 50);
@@ -179,12 +205,23 @@ describe('a worker process killed with SIGKILL during reposync, the staging rsyn
         reposync.answered = [...new Set(yum.log.filter((r) => isPackageGet(r) && r.status === 200).map((r) => r.path))];
         reposync.inFlight = [...new Set(yum.log.filter((r) => isPackageGet(r) && r.status === 0).map((r) => r.path))];
         const killedAt = yum.log.length;
+        reposync.dnfAtKill = reposyncProcesses(composeRoot);
         const tKill = Date.now();
         await w.crash();
         yum.setFaults(null);
         // From now on rsync transfers crawl at 16 KiB/s, so the staging sync is still running when the next kill comes.
         shim.setBwlimit(16);
-        const [next, retryAfter] = await Promise.all([spawnWorker(), retryScheduled(client, childId, 'runReposyncTask')]);
+        const lifetimes = Promise.all(reposync.dnfAtKill.map((pid) => groupLifetime(pid, 90_000)));
+        const [next, retryAfter] = await Promise.all([
+          spawnWorker(),
+          retryScheduled(client, childId, 'runReposyncTask').then((ms) => {
+            // The moment the retry is seen scheduled, before its new dnf could start on the same folder.
+            reposync.dnfAliveAtRetry = reposync.dnfAtKill.filter((pid) => groupAlive(pid));
+            return ms;
+          }),
+        ]);
+        reposync.dnfLifetimesMs = await lifetimes;
+        reposync.retryAfterMs = retryAfter;
         await untilStage(handle, ['staging', 'awaiting-approval']);
         const recovered = Date.now() - tKill;
         const after = yum.log.slice(killedAt).filter((r) => isPackageGet(r) && r.status === 200);
@@ -195,7 +232,8 @@ describe('a worker process killed with SIGKILL during reposync, the staging rsyn
           `reposync: killed with ${reposync.answered.length} package downloads answered and ${reposync.inFlight.length} in flight; ` +
             `new worker polling after ${seconds(next.startupMs)}; retry scheduled ${seconds(retryAfter)} after the kill (heartbeat timeout ${HEARTBEAT}); ` +
             `compose finished ${seconds(recovered)} after the kill; fetched again: ${reposync.fetchedAgain.length} packages, ${bytesAgain} bytes ` +
-            `(${reposync.inFlight.filter((p) => reposync.fetchedAgain.includes(p)).length} of those in flight, ${completeAgain.length} of those already answered)`,
+            `(${reposync.inFlight.filter((p) => reposync.fetchedAgain.includes(p)).length} of those in flight, ${completeAgain.length} of those already answered); ` +
+            `dnf reposync processes of the killed worker: ${reposync.dnfAtKill.length}, ended ${reposync.dnfLifetimesMs.map((ms) => (ms === null ? 'never (90 s)' : seconds(ms))).join(', ')} after the kill`,
         );
         return next;
       },
@@ -278,6 +316,16 @@ describe('a worker process killed with SIGKILL during reposync, the staging rsyn
     console.log(`[worker-crash] files whose mtime differs from the undisturbed run: compose ${differing.length}, production ${treeDiff(crashed.mtimes.production, undisturbed.mtimes.production).length}`);
     expect(differing).toEqual([]);
     expect(treeDiff(crashed.mtimes.production, undisturbed.mtimes.production)).toEqual([]);
+  });
+
+  it('leaves no dnf reposync of the killed worker running once the retry is scheduled (it dies with its worker)', () => {
+    // Two reposyncs writing into one compose folder at once is what this forbids.
+    expect(reposync.dnfAtKill.length, 'dnf reposync processes running when the worker was killed').toBeGreaterThan(0);
+    expect(reposync.dnfAliveAtRetry, 'dnf processes still alive when the retry was scheduled').toEqual([]);
+    for (const ms of reposync.dnfLifetimesMs) {
+      expect(ms, 'a dnf of the killed worker outlived the 90 s watch').not.toBeNull();
+      expect(ms!).toBeLessThan(reposync.retryAfterMs);
+    }
   });
 
   it('fetches again only the packages whose download the kill interrupted', () => {

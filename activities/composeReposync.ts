@@ -1,0 +1,229 @@
+// One `dnf reposync` task of a compose: seeds its folder from the previous compose, runs dnf through the tool
+// runner, heartbeats progress parsed from its output, classifies how it ended, restores remote mtimes where dnf
+// drops them, and places the SIG keys. Plan, task and paths are re-derived from the worker's own config.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ComposeLayout } from '../src/paths.js';
+import { copyFileAtomic, fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
+import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputParser, type OutputStream } from '../src/compose/reposyncOutput.js';
+import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
+import { seedRepoDir, upstreamPackages } from '../src/compose/seed.js';
+import { recheckTask } from '../src/compose/trust.js';
+import { mkdirConfined, resolveInside } from '../src/roots.js';
+import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskResult } from '../src/compose/types.js';
+import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
+import { runTool, type RunToolResult } from '../src/tools/run.js';
+import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refusal, refuseDryRun, trustCompose, type ComposeDeps, type TrustedCompose } from './composeCommon.js';
+import { seedRecord } from './composeFolder.js';
+
+export interface RunReposyncTaskInput {
+  plan: ComposePlan;
+  task: ReposyncTask;
+  /** Checked against the paths the worker derives itself; refused when they differ. */
+  composeDir?: string;
+  dnfConfigPath?: string;
+  rpmRoot?: string | null;
+}
+
+/**
+ * Seeds the task's folder from the compose it follows (recorded by prepareCompose in the compose folder, never
+ * taken from the request), against upstream's current metadata (src/compose/seed.ts); appends what it did to the log.
+ */
+async function seedTask(t: TrustedCompose, task: ReposyncTask, destDir: string, logFile: string, signal: AbortSignal): Promise<void> {
+  const record = JSON.parse(await fs.readFile(seedRecord(t.layout), 'utf8').catch(() => '{}')) as { seededFrom?: string | null };
+  if (!record.seededFrom) return;
+  const latest = await resolveInside(t.roots.composeRoot, record.seededFrom, 'seed compose');
+  const from = path.join(latest, 'compose', t.plan.release, t.plan.sig, task.relDir);
+  if (!(await fs.stat(from).catch(() => null))?.isDirectory()) return;
+  const upstream = await upstreamPackages(task.baseUrl, path.join(t.layout.dnf, 'state', task.name, 'upstream'), signal);
+  let line: string;
+  if (!upstream) {
+    line = `not seeded from ${from}: upstream metadata at ${task.baseUrl} could not be read; every package is downloaded`;
+  } else {
+    const r = await seedRepoDir({ from, to: destDir, upstream, keepUnlisted: !t.plan.fullRun });
+    line = r.crossDevice
+      ? `not seeded from ${from}: another file system; every package is downloaded`
+      : `seeded from ${from}: ${r.linked} files linked, ${r.notLinked} left to dnf (changed upstream or not wanted)`;
+  }
+  await fs.appendFile(logFile, `==== ${new Date().toISOString()} ${task.name}: ${line}\n`);
+}
+
+export function createReposyncActivities(deps: ComposeDeps) {
+  return {
+    /**
+     * Runs one `dnf reposync` into the run's own compose folder (seeded first from the previous compose),
+     * appending its output to `work/logs/<stamp>/<logName>`, heartbeating progress, killing dnf on cancellation,
+     * and failing with a typed `ApplicationFailure` (seed §6.2 step 7). On success the SIG keys go into the synced
+     * folder, for the source task too (seed §6.2 wrong-folder bug).
+     */
+    async runReposyncTask(input: RunReposyncTaskInput): Promise<TaskResult> {
+      const t = trustCompose(deps, input);
+      const task = trustTask(t, input.task);
+      refuseDryRun(t.plan, 'runReposyncTask');
+      return reposync(t, task);
+    },
+  };
+}
+
+function trustTask(t: TrustedCompose, given: unknown): ReposyncTask {
+  try {
+    return recheckTask(t.plan, given);
+  } catch (e) {
+    throw refusal(e);
+  }
+}
+
+async function confinedDirs(t: TrustedCompose, task: ReposyncTask) {
+  try {
+    const destDir = await mkdirConfined(t.roots.composeRoot, path.join(t.layout.sigRoot, task.relDir), 'reposync folder');
+    // One dnf state folder per task: parallel reposyncs never wait on each other's cache lock.
+    const stateDir = path.join(t.layout.dnf, 'state', task.name);
+    await mkdirConfined(t.roots.composeRoot, path.join(stateDir, 'log'), 'dnf state folder');
+    await mkdirConfined(t.roots.composeRoot, t.layout.logs, 'log folder');
+    return { destDir, stateDir, logFile: path.join(t.layout.logs, task.logName) };
+  } catch (e) {
+    throw refusal(e);
+  }
+}
+
+async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResult> {
+  const { plan, rpmRoot } = t;
+  const ctx = Context.current();
+  const attempt = ctx.info.attempt;
+  const { destDir, stateDir, logFile } = await confinedDirs(t, task);
+  const args = buildReposyncArgs(plan, task, { dnfConfigPath: t.dnfConfigPath, destDir, rpmRoot, stateDir });
+
+  const parser = new ReposyncOutputParser([task.section]);
+  const tail = new LastLines(15);
+  const started = Date.now();
+  const beat = () => {
+    const p = parser.progress;
+    const details: ReposyncHeartbeat = { task: task.name, downloaded: p.downloaded, skipped: p.skipped, total: p.total, bytes: p.bytes };
+    ctx.heartbeat(details);
+  };
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  let exit: RunToolResult;
+  try {
+    beat();
+    await seedTask(t, task, destDir, logFile, ctx.cancellationSignal).catch((e: unknown) => Promise.reject(refusal(e)));
+    exit = await runDnfLogged(args, logFile, `${task.name} attempt ${attempt}`, (stream, text) => {
+      tail.push(stream, text);
+      if (parser.feed(stream, text)) beat();
+    });
+    parser.end();
+  } finally {
+    clearInterval(timer);
+    await stopGpgAgents(stateDir, rpmRoot);
+  }
+  if (exit.spawnError) {
+    const missing = classifyToolExit(DNF_EXITS, exit)!;
+    throw ApplicationFailure.create({ type: 'ReposyncUnavailable', nonRetryable: true, message: `${task.name}: cannot start dnf: ${exit.spawnError.message}; ${missing.advice}` });
+  }
+  const progress = parser.progress;
+  const outcome = classifyReposyncOutcome({ kind: task.kind, exitCode: exit.exitCode ?? null, signal: exit.signal ?? null, progress, noteworthyLines: parser.noteworthyLines, baseUrl: task.baseUrl });
+  if (!outcome.ok) {
+    throw ApplicationFailure.create({
+      type: outcome.type,
+      nonRetryable: outcome.nonRetryable,
+      message: `${task.name}: ${outcome.reason}\nlast lines of ${logFile}:\n${tail.tail.join('\n')}`,
+      details: [{ task: task.name, packages: outcome.packages, logFile, progress }],
+    });
+  }
+
+  if (plan.repoGpgCheck) {
+    // dnf drops --remote-time for packages when repo_gpgcheck is on (src/compose/remoteTime.ts).
+    // Since the FIRST attempt was scheduled (minus clock skew): packages a killed or failed earlier attempt downloaded
+    // still carry their download time, and this attempt's dnf skips them. Files linked from the previous compose
+    // carry their old upstream time, so they are not touched (a touch would change latest's file too).
+    const since = Math.min(started, ctx.info.scheduledTimestampMs) - 60_000;
+    const rt = await restoreRemoteMtimes(destDir, task.baseUrl, since, { signal: ctx.cancellationSignal });
+    const failed = rt.failed.length ? `; could not read the server time of ${rt.failed.length}: ${rt.failed.slice(0, 5).join('; ')}` : '';
+    await fs.appendFile(logFile, `==== remote mtimes restored on ${rt.restored} of ${rt.checked} downloaded packages${failed}\n`);
+    if (rt.failed.length > 0) {
+      throw ApplicationFailure.create({ type: 'RemoteTimeUnavailable', nonRetryable: false, message: `${task.name}: synced, but could not read the server time of ${rt.failed.length} packages (retried): ${rt.failed.slice(0, 3).join('; ')}` });
+    }
+  }
+  await placeKeys(plan, t.layout, destDir, task.name);
+  return {
+    name: task.name,
+    repo: task.repo,
+    kind: task.kind,
+    arch: task.arch,
+    downloaded: progress.downloaded,
+    skipped: progress.skipped,
+    deleted: progress.deleted,
+    bytes: progress.bytes,
+    packages: progress.downloaded + progress.skipped,
+    durationMs: Date.now() - started,
+    attempt,
+  };
+}
+
+/**
+ * Runs dnf through the tool runner (own process group, dies with the worker, killed and awaited on cancel),
+ * appending a header, its output and how it ended to `logFile`, and passing each chunk to `onOutput`.
+ * Rethrows the cancellation once dnf is gone and the log says so.
+ */
+async function runDnfLogged(args: string[], logFile: string, label: string, onOutput: (stream: OutputStream, text: string) => void): Promise<RunToolResult> {
+  const log = await fs.open(logFile, 'a');
+  let writes = Promise.resolve();
+  const append = (text: string) => {
+    writes = writes.then(() => log.appendFile(text)).catch(() => undefined);
+  };
+  const stamp = () => new Date().toISOString();
+  try {
+    append(`==== ${stamp()} ${label}: dnf ${args.join(' ')}\n`);
+    const onData = (stream: OutputStream) => (text: string) => {
+      append(text);
+      onOutput(stream, text);
+    };
+    // The log has everything; the result keeps only a short tail of each stream.
+    const r = await runTool('dnf', args, { env: DNF_ENV, onStdout: onData('stdout'), onStderr: onData('stderr'), outputCapChars: 4096 });
+    append(`==== ${stamp()} ${label}: ${r.spawnError ? `could not start: ${r.spawnError.message}` : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`}\n`);
+    return r;
+  } catch (e) {
+    // Cancellation is reported as such, not as a failed attempt (temporal-notes.md §2.4).
+    append(`==== ${stamp()} ${label}: cancelled\n`);
+    throw e;
+  } finally {
+    await writes;
+    await log.close();
+  }
+}
+
+/**
+ * With repo_gpgcheck, dnf imports the repo key into a keyring in its cache (`<cache>/<repo>-<hash>/pubring`),
+ * which starts a gpg-agent that outlives dnf: one per task and run, for as long as the compose folder exists.
+ * (The seed's containers took theirs down with them.) Stop them once dnf has exited.
+ */
+async function stopGpgAgents(stateDir: string, rpmRoot: string | null): Promise<void> {
+  // With --installroot dnf keeps part of its state under <root>/<stateDir> (see buildReposyncArgs).
+  const caches = [path.join(stateDir, 'cache'), ...(rpmRoot ? [path.join(rpmRoot, stateDir, 'cache')] : [])];
+  for (const cache of caches) {
+    for (const entry of await fs.readdir(cache).catch(() => [] as string[])) {
+      const ring = path.join(cache, entry, 'pubring');
+      if (!(await fs.stat(ring).catch(() => null))?.isDirectory()) continue;
+      // Best effort, and never cancelled: an agent left behind outlives the run (GPGCONF_EXITS).
+      await runTool('gpgconf', ['--homedir', ring, '--kill', 'gpg-agent'], { timeoutMs: 10_000, signal: new AbortController().signal });
+    }
+  }
+}
+
+/** Seed §6.2 step 7: `curl -RO <key>` into the synced folder; ours copies the run's fetched key (mtime kept). */
+async function placeKeys(plan: ComposePlan, layout: ComposeLayout, destDir: string, taskName: string): Promise<void> {
+  for (const url of plan.gpgKeys) {
+    const name = urlBasename(url);
+    const local = path.join(keysDir(layout), name);
+    try {
+      if (await fs.stat(local).catch(() => null)) {
+        await copyFileAtomic(local, path.join(destDir, name));
+      } else {
+        const got = await fetchSmallFile(url, { signal: Context.current().cancellationSignal });
+        await writeFileAtomic(path.join(destDir, name), got.body, got.lastModified ?? undefined);
+      }
+    } catch (e) {
+      throw fetchFailure('GpgKeyFetchFailed', `${taskName}: synced, but cannot place the GPG key ${name}`, e);
+    }
+  }
+}
