@@ -66,6 +66,17 @@ describe('the decision message', () => {
     for (const m of others) expect(m).not.toBe(base);
   });
 
+  it('binds the staging digest the gate took, right after the preview, and differs for another digest', () => {
+    const digest = 'sha256:' + 'a'.repeat(64);
+    const m = decisionMessage({ ...subject, stagingDigest: digest }, 'approve', claims);
+    expect(JSON.parse(m).stagingDigest).toBe(digest);
+    expect(Object.keys(JSON.parse(m)).slice(5, 7)).toEqual(['preview', 'stagingDigest']);
+    expect(decisionMessage({ ...subject, stagingDigest: 'sha256:' + 'b'.repeat(64) }, 'approve', claims)).not.toBe(m);
+    // A run that took no digest (begun before the check existed) signs what it signed before.
+    expect(m).not.toBe(decisionMessage(subject, 'approve', claims));
+    expect(JSON.parse(decisionMessage(subject, 'approve', claims))).not.toHaveProperty('stagingDigest');
+  });
+
   it('signs the same request the same, whatever order its keys came in', () => {
     const a = startMessage('sigrelease-core-9', { sig: 'core', release: '9', hashed: true, arches: ['x86_64'] }, { by: 'alice', signedAt: claims.signedAt });
     const b = startMessage('sigrelease-core-9', { arches: ['x86_64'], hashed: true, release: '9', sig: 'core' }, { by: 'alice', signedAt: claims.signedAt });
