@@ -9,7 +9,9 @@ import type { SiteConfig } from '../src/config/schema.js';
 import { planCompose } from '../src/compose/plan.js';
 import type { ComposePlan } from '../src/compose/types.js';
 import type { Roots } from '../src/paths.js';
-import type { Notification } from '../workflows/messages.js';
+import type { Notification, Starter, VerifiedSigner } from '../workflows/messages.js';
+import { DECISION_NAMESPACE, PRINCIPAL, START_NAMESPACE, START_SIGNATURE_MAX_AGE_MS, CLOCK_SKEW_MS, startMessage } from '../workflows/signedMessages.js';
+import { verifyMessage } from '../src/approval/sshsig.js';
 import { requestLockSignal, productionLock } from '../workflows/productionLock.js';
 
 export interface ReleaseDeps {
@@ -30,7 +32,9 @@ export interface ResolvedRelease {
   /** Request flags that weaken a check, one readable line each (`describeRequestOverrides`); absent in older runs. */
   requestOverrides?: string[];
   composeOnly: boolean;
-  approval: { approvers: string[]; reminderInterval: string; expireAfter: string };
+  approval: { approvers: string[]; reminderInterval: string; expireAfter: string; requireSignature?: boolean; forbidSelfApproval?: boolean };
+  /** Who started the run (absent in runs resolved before starts were recorded). */
+  starter?: Starter;
   fileListLevels: Array<'sig' | 'root'>;
   /** publish.metadataGrace; absent in runs started before it existed (then: no grace). */
   metadataGrace?: string;
@@ -41,7 +45,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
   const { site, catalogue } = deps;
   return {
     /** Validates the request against the catalogue and plans the compose; bad input never reaches a tool. */
-    async resolveRelease(input: { request: unknown; stamp: string }): Promise<ResolvedRelease> {
+    async resolveRelease(input: { request: unknown; stamp: string; run?: RunStart }): Promise<ResolvedRelease> {
       try {
         const { request, resolved } = checkRequest(input.request, catalogue, site);
         const plan = planCompose(request, resolved, site, input.stamp);
@@ -53,7 +57,14 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           allowLargeDeletion: request.allowLargeDeletion,
           requestOverrides: describeRequestOverrides(request),
           composeOnly: request.composeOnly || request.dryRun,
-          approval: { ...site.approval },
+          approval: {
+            approvers: site.approval.approvers,
+            reminderInterval: site.approval.reminderInterval,
+            expireAfter: site.approval.expireAfter,
+            requireSignature: site.approval.requireSignature,
+            forbidSelfApproval: site.approval.forbidSelfApproval,
+          },
+          ...(input.run ? { starter: await starterOf(input.run, input.request, site) } : {}),
           fileListLevels: site.publish.fileListLevels,
           metadataGrace: site.publish.metadataGrace,
           ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
@@ -62,6 +73,19 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         if (e instanceof ConfigError) throw ApplicationFailure.create({ type: 'BadRequest', message: e.message, nonRetryable: true });
         throw e;
       }
+    },
+
+    /**
+     * Checks a decision's signature against approval.allowedSigners, and says what the site requires now (the
+     * worker's own config decides, also for runs that were resolved before these settings existed).
+     */
+    async checkDecisionSignature(input: { message: string; signature?: string; principal: string }): Promise<DecisionCheck> {
+      const policy = { requireSignature: site.approval.requireSignature, forbidSelfApproval: site.approval.forbidSelfApproval };
+      if (input.signature === undefined) return { policy, signer: null, problem: null };
+      if (!PRINCIPAL.test(input.principal)) return { policy, signer: null, problem: `"by" must be a principal name, got ${JSON.stringify(input.principal.slice(0, 80))}` };
+      if (!site.approval.allowedSigners) return { policy, signer: null, problem: 'this site has no approval.allowedSigners, so no signature can be verified' };
+      const v = await verifyMessage({ message: input.message, signature: input.signature, principal: input.principal, namespace: DECISION_NAMESPACE, allowedSigners: site.approval.allowedSigners });
+      return v.ok ? { policy, signer: { principal: v.principal, keyFingerprint: v.keyFingerprint }, problem: null } : { policy, signer: null, problem: v.reason };
     },
 
     /** Joins the release's production queue; the lock workflow signals the requester when its turn comes. */
@@ -122,6 +146,50 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       });
     },
   };
+}
+
+/** How the run started, as the workflow knows it: its ID and start time, the signed start, the schedule. */
+export interface RunStart {
+  workflowId: string;
+  /** ISO, the server's start time of this run. */
+  startedAt: string;
+  /** Set by the server on runs a schedule starts (TemporalScheduledById). */
+  scheduledBy?: string;
+  start?: SignedStart;
+}
+/** A start signed with `sigrelease start --key` (workflows/signedMessages.ts `startMessage`). */
+export interface SignedStart {
+  by: string;
+  signedAt: string;
+  signature: string;
+}
+
+export interface DecisionCheck {
+  policy: { requireSignature: boolean; forbidSelfApproval: boolean };
+  signer: VerifiedSigner | null;
+  /** Why the signature was refused; null when it verified or there was none. */
+  problem: string | null;
+}
+
+/** Who started the run. A signed start that does not verify, or was made for another start, is bad input. */
+async function starterOf(run: RunStart, request: unknown, site: SiteConfig): Promise<Starter> {
+  if (run.scheduledBy) return { kind: 'schedule', scheduleId: run.scheduledBy };
+  const claimed = (request as { requestedBy?: unknown } | null)?.requestedBy;
+  if (!run.start) return { kind: 'unsigned', ...(typeof claimed === 'string' && claimed !== '' ? { claimed: claimed.slice(0, 64) } : {}) };
+  const { by, signedAt, signature } = run.start;
+  const bad = (why: string) => new ConfigError(`the signed start is refused: ${why}`);
+  if (typeof by !== 'string' || !PRINCIPAL.test(by)) throw bad(`"by" must be a principal name, got ${JSON.stringify(String(by).slice(0, 80))}`);
+  if (typeof signature !== 'string' || signature.length > 8192) throw bad('the signature is not an armored SSH signature');
+  const signed = Date.parse(signedAt);
+  const started = Date.parse(run.startedAt);
+  if (!Number.isFinite(signed) || signed < started - START_SIGNATURE_MAX_AGE_MS || signed > started + CLOCK_SKEW_MS) {
+    throw bad(`signed at ${JSON.stringify(signedAt)}, but this run started at ${run.startedAt}: a signature from another start`);
+  }
+  if (!site.approval.allowedSigners) throw bad('this site has no approval.allowedSigners, so no signature can be verified');
+  const message = startMessage(run.workflowId, request as Record<string, unknown>, { by, signedAt });
+  const v = await verifyMessage({ message, signature, principal: by, namespace: START_NAMESPACE, allowedSigners: site.approval.allowedSigners });
+  if (!v.ok) throw bad(v.reason);
+  return { kind: 'signed', principal: v.principal, keyFingerprint: v.keyFingerprint };
 }
 
 /**

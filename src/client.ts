@@ -9,7 +9,10 @@ import { SAFE_NAME, type SiteConfig } from './config/schema.js';
 import { connectionOptions, resolveTemporalAccess, type TemporalAccess } from './config/connection.js';
 import { runDetails, runSummary } from './uiText.js';
 import { SEARCH_ATTRIBUTES, approveUpdate, rejectUpdate, approveSignal, rejectSignal, statusQuery, type Decision, type ReleaseStatus } from '../workflows/messages.js';
-import type { ReleaseResult, RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
+import type { ReleaseResult, RuntimeOptions, SignedStart, sigRelease } from '../workflows/sigRelease.js';
+import { PRINCIPAL, START_NAMESPACE, startMessage } from '../workflows/signedMessages.js';
+import { signWithKeyOrAgent } from './approval/keys.js';
+import { SigningError } from './approval/sshsig.js';
 
 /** One pipeline per SIG and release: the workflow ID says which. */
 export const releaseWorkflowId = (sig: string, release: string) => `sigrelease-${sig}-${release}`;
@@ -43,6 +46,8 @@ export interface StartOptions {
   workflowId?: string;
   /** Attach to a run of the same SIG and release that is already going instead of failing. */
   attach?: boolean;
+  /** Sign the start (approval.forbidSelfApproval tells the starter from the approver by it): who, with which key. */
+  sign?: { by: string; keyFile?: string };
 }
 
 /** Validates locally (nothing starts on bad input), then starts the pipeline. */
@@ -58,11 +63,13 @@ export async function startRelease(
   planCompose(request, resolved, site, composeStamp(Date.now()));
   if (opts.runtime !== undefined) checkRuntime(opts.runtime);
   const workflowId = opts.workflowId ?? releaseWorkflowId(request.sig, request.release);
+  const flat = { ...rawRequest, release: request.release, sig: request.sig };
+  const start = opts.sign ? await signStart(workflowId, flat, opts.sign) : undefined;
   try {
     return await client.workflow.start<typeof sigRelease>('sigRelease', {
       workflowId,
       taskQueue: opts.taskQueue ?? site.temporal.taskQueue,
-      args: [{ ...rawRequest, release: request.release, sig: request.sig, ...(opts.runtime ? { runtime: opts.runtime } : {}) }],
+      args: [{ ...flat, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(start ? { start } : {}) }],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
@@ -111,6 +118,18 @@ export async function releaseStatus(client: Client, release: string, sig: string
     return await client.workflow.getHandle(await currentReleaseId(client, release, sig)).query(statusQuery);
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) throw new CliError(`no release of ${sig} ${release} found (workflow ${releaseWorkflowId(sig, release)})`, EXIT.notFound);
+    throw e;
+  }
+}
+
+/** The signed start: the workflow ID and the request exactly as sent, by `by`, now. */
+async function signStart(workflowId: string, request: Record<string, unknown>, sign: { by: string; keyFile?: string }): Promise<SignedStart> {
+  if (!PRINCIPAL.test(sign.by)) throw new CliError(`--requested-by ${JSON.stringify(sign.by)} must be a principal name (letters, digits and ._@-, at most 64 characters) to sign the start`, EXIT.badInput);
+  const claims = { by: sign.by, signedAt: new Date().toISOString() };
+  try {
+    return { ...claims, signature: await signWithKeyOrAgent(startMessage(workflowId, request, claims), START_NAMESPACE, sign.keyFile) };
+  } catch (e) {
+    if (e instanceof SigningError) throw new CliError(e.message, EXIT.badInput);
     throw e;
   }
 }

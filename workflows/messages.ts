@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
 import type { SyncPreview } from '../src/publish/types.js';
+import type { DecisionSubject } from './signedMessages.js';
 
 /** Search attributes (Keyword) registered on the dev server and in production: list runs by SIG, release, stage. */
 export const SEARCH_ATTRIBUTES = {
@@ -49,19 +50,41 @@ export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected
 
 /** What a person sends with approve/reject (Web UI, `temporal workflow signal`, our CLI). */
 export interface Decision {
+  /** A principal name: letters, digits and `._@-`, at most 64 characters (the name in allowed_signers). */
   by: string;
+  /** At most 2,000 characters. */
   comment?: string;
   /** Lets an approval through although the production preview tripped the deletion guard. */
   allowLargeDeletion?: boolean;
+  /** When signed (workflows/signedMessages.ts): the signer's time, ISO. */
+  signedAt?: string;
+  /** When signed: the armored `ssh-keygen -Y sign -n sigrelease-decision` signature of the decision message. */
+  signature?: string;
   /** The compose the person approves (`sigrelease approve` fills it in from `status`); another compose is refused. */
   composeId?: string;
 }
-export interface RecordedDecision extends Decision {
+/** A signature the worker verified against approval.allowedSigners. */
+export interface VerifiedSigner {
+  principal: string;
+  /** `SHA256:...` of the key that signed. */
+  keyFingerprint: string;
+}
+export interface RecordedDecision {
+  by: string;
+  comment?: string;
+  allowLargeDeletion?: boolean;
   approved: boolean;
   /** ISO time, workflow clock. */
   at: string;
   via: 'signal' | 'update';
+  /** Set when the decision was signed and the signature verified. */
+  signed?: VerifiedSigner;
 }
+/** Who started the run, as far as the run can tell. */
+export type Starter =
+  | { kind: 'signed'; principal: string; keyFingerprint: string }
+  | { kind: 'schedule'; scheduleId: string }
+  | { kind: 'unsigned'; claimed?: string };
 
 // A signal is accepted even while no worker runs; a refused one only shows in `status.warnings`.
 export const approveSignal = defineSignal<[Decision]>('approve');
@@ -129,6 +152,10 @@ export interface ReleaseStatus {
   requestOverrides?: string[];
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
+  /** At the gate: what a signed decision must name (workflows/signedMessages.ts `decisionMessage`). */
+  signing?: DecisionSubject | null;
+  /** Who started the run: a verified signer, a schedule, or unsigned. */
+  startedBy?: Starter | null;
   error: string | null;
   warnings: string[];
 }
@@ -176,6 +203,8 @@ export interface Notification {
 }
 
 // --- the production lock (workflows/productionLock.ts): one holder per release and production tree.
+// Internal messages between the lock and the release runs, not for people: a grant or a release counts only
+// when it names the request it belongs to (a random ID the requester made), so one typed by hand is ignored.
 export interface LockRequest {
   workflowId: string;
   /** The requesting run: a new run under the holder's workflow ID means the holder's run has closed. */

@@ -33,23 +33,31 @@ export async function productionLock(input: LockInput): Promise<void> {
   const byRequest = patched('lock-request-ids');
   const same = (a: LockRequest, b: LockRequest) => (byRequest ? sameRequest(a, b) : a.workflowId === b.workflowId);
 
-  setHandler(requestLockSignal, (r) => {
-    if (byRequest && holder && holdersRunClosed(holder, r)) {
-      log.warn('a new run has the holder\'s workflow ID, so the holder\'s run has closed; freeing the lock', { holder: holder.runId, newRun: r.runId });
-      holder = null;
-    }
-    if (byRequest) dropClosedRuns(queue, r);
-    // A retried request from the holder or from someone already in line is the same request.
-    if (!(holder && same(holder, r)) && !queue.some((q) => same(q, r))) queue.push(r);
-  });
-  setHandler(releaseLockSignal, (r) => {
-    if (holder && same(holder, r)) {
-      holder = null;
-      return;
-    }
-    const i = queue.findIndex((q) => same(q, r));
-    if (i >= 0) queue.splice(i, 1); // a requester that gave up before its turn
-  });
+  setHandler(
+    requestLockSignal,
+    (r) => {
+      if (byRequest && holder && holdersRunClosed(holder, r)) {
+        log.warn('a new run has the holder\'s workflow ID, so the holder\'s run has closed; freeing the lock', { holder: holder.runId, newRun: r.runId });
+        holder = null;
+      }
+      if (byRequest) dropClosedRuns(queue, r);
+      // A retried request from the holder or from someone already in line is the same request.
+      if (!(holder && same(holder, r)) && !queue.some((q) => same(q, r))) queue.push(r);
+    },
+    { description: 'Internal: sent by a release run (through an activity) to ask for its turn at production' },
+  );
+  setHandler(
+    releaseLockSignal,
+    (r) => {
+      if (holder && same(holder, r)) {
+        holder = null;
+        return;
+      }
+      const i = queue.findIndex((q) => same(q, r));
+      if (i >= 0) queue.splice(i, 1); // a requester that gave up before its turn
+    },
+    { description: 'Internal: sent by the holding release run; ignored unless it names the current turn' },
+  );
   setHandler(lockStatusQuery, () => ({
     release: input.release,
     holder: holder?.workflowId ?? null,

@@ -25,14 +25,18 @@ export class ProductionLockTurn {
 
   /** Registers the grant signal; call before the first await so no grant is lost. */
   listen(): void {
-    setHandler(lockGrantedSignal, (g) => {
-      // Anyone who can signal this run could send a grant: only one naming our pending request counts.
-      if (this.requestId !== null && !grantMatches(this.requestId, g)) {
-        log.warn('ignored a production lock grant that names no pending request of this run', { grant: g?.requestId ?? null });
-        return;
-      }
-      this.granted = true;
-    });
+    setHandler(
+      lockGrantedSignal,
+      (g) => {
+        // Anyone who can signal this run could send a grant: only one naming our pending request counts.
+        if (this.requestId !== null && !grantMatches(this.requestId, g)) {
+          log.warn('ignored a production lock grant that names no pending request of this run', { grant: g?.requestId ?? null });
+          return;
+        }
+        this.granted = true;
+      },
+      { description: 'Internal: sent by the production lock to the run whose turn it is; ignored unless it names that request' },
+    );
   }
 
   /** Asks the production lock for a turn and waits for it; `release` gives it back. `sig` labels the wait's metric. */

@@ -95,7 +95,15 @@ export class ReleaseRun {
 
   /** What the `status` query answers: the run's status with the gate's state. */
   view(): ReleaseStatus {
-    return { ...this.status, fingerprint: this.fingerprint, decision: this.gate.decision, remindersSent: this.gate.remindersSent, approvalDeadline: this.gate.deadline };
+    return {
+      ...this.status,
+      fingerprint: this.fingerprint,
+      decision: this.gate.decision,
+      remindersSent: this.gate.remindersSent,
+      approvalDeadline: this.gate.deadline,
+      signing: this.gate.subject,
+      warnings: [...this.status.warnings, ...this.gate.refusalWarnings()],
+    };
   }
 
   setStage(stage: Stage, details?: string): void {
@@ -106,7 +114,7 @@ export class ReleaseRun {
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
-  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'requestOverrides'>>): void {
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy' | 'requestOverrides'>>): void {
     Object.assign(this.status, fields);
   }
 
@@ -121,6 +129,7 @@ export class ReleaseRun {
       decision: this.gate.decision,
       approvalDeadline: this.gate.deadline,
       remindersSent: this.gate.remindersSent,
+      warnings: [...this.status.warnings, ...this.gate.refusalWarnings()],
     });
   }
 

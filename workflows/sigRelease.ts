@@ -5,7 +5,8 @@
 // Deterministic code only: every side effect is an activity, every clock is Temporal's. This file is the
 // outline; the gate is workflows/gate.ts + approval.ts, production is promotion.ts, the run's state releaseRun.ts.
 import { ApplicationFailure, CancellationScope, executeChild, isCancellation, log, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ResolvedRelease } from '../activities/release.js';
+import type { ResolvedRelease, RunStart, SignedStart } from '../activities/release.js';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick } from './activityOptions.js';
@@ -19,6 +20,10 @@ import { ReleaseRun, type ReleaseResult } from './releaseRun.js';
 import { checkRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
 
 export type { Outcome, ReleaseResult } from './releaseRun.js';
+export type { SignedStart } from '../activities/release.js';
+
+/** Set by the server on every run a schedule starts. */
+const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 export type { RuntimeOptions } from './runtimeOptions.js';
 
 /** The flat request (as typed on the `temporal` CLI) plus optional runtime knobs. */
@@ -26,11 +31,13 @@ export interface SigReleaseInput {
   release: string;
   sig: string;
   runtime?: RuntimeOptions;
+  /** A start signed with `sigrelease start --key` (workflows/signedMessages.ts `startMessage`). */
+  start?: SignedStart;
   [flag: string]: unknown;
 }
 
 export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult> {
-  const { runtime: rawRuntime, ...request } = input;
+  const { runtime: rawRuntime, start, ...request } = input;
   const stamp = composeStamp(Date.now());
   const run = new ReleaseRun(request, stamp, workflowInfo().workflowId);
   const lock = new ProductionLockTurn();
@@ -42,7 +49,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
   try {
     run.setStage('validating');
     const runtime = patched('runtime-options-checked-first') ? checkRuntimeOptions(rawRuntime) : ((rawRuntime ?? {}) as RuntimeOptions);
-    const r = await validate(run, request, stamp);
+    const r = await validate(run, request, stamp, start);
     const host = hostActivities(runtime.timeouts, runtime.hostTaskQueue ?? r.hostTaskQueue);
 
     const compose = await composeRelease(run, r, runtime, stamp);
@@ -83,13 +90,14 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       run.notify('expired', `**${run.title}**: nobody approved before ${run.gate.deadline} (${run.gate.remindersSent} reminders); nothing went to production`);
       return run.close('expired');
     }
-    const why = decision.comment ? `: ${decision.comment}` : '';
+    // Names and comments show as typed in the Web UI and in Mattermost (no markup, no mentions).
+    const who = markdownText(`${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
     if (!decision.approved) {
-      run.setStage('rejected', `**${run.title}**: rejected by ${markdownText(`${decision.by}${why}`)}`);
-      run.notify('rejected', `**${run.title}**: rejected by ${decision.by}${why}; nothing went to production`);
+      run.setStage('rejected', `**${run.title}**: rejected by ${who}`);
+      run.notify('rejected', `**${run.title}**: rejected by ${who}; nothing went to production`);
       return run.close('rejected');
     }
-    run.notify('approved', `**${run.title}**: approved by ${decision.by}${why}; promoting compose ${compose.composeId} to production`);
+    run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
     await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
@@ -109,9 +117,16 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
 }
 
 /** Checks the request against the worker's own catalogue and site config; names the run for `list` and `status`. */
-async function validate(run: ReleaseRun, request: Record<string, unknown>, stamp: string): Promise<ResolvedRelease> {
-  const r = await quick.resolveRelease({ request, stamp });
+async function validate(run: ReleaseRun, request: Record<string, unknown>, stamp: string, start: SignedStart | undefined): Promise<ResolvedRelease> {
+  const info = workflowInfo();
+  // Who started the run, checked by the worker: a signed start, a schedule, or unsigned (no self-approval).
+  const scheduledBy = info.typedSearchAttributes.get(SCHEDULED_BY);
+  const runStart: RunStart | null = patched('starter-recorded')
+    ? { workflowId: info.workflowId, startedAt: info.runStartTime.toISOString(), ...(scheduledBy ? { scheduledBy } : {}), ...(start ? { start } : {}) }
+    : null;
+  const r = await quick.resolveRelease({ request, stamp, ...(runStart ? { run: runStart } : {}) });
   run.warn(...r.plan.warnings);
+  if (r.starter) run.note({ startedBy: r.starter });
   // Flags that weaken a check are shown to whoever approves (gate details, status, notification).
   if (patched('gate-shows-request-overrides')) run.note({ requestOverrides: r.requestOverrides ?? [] });
   // Runs started without our CLI (`temporal workflow start`, the Web UI) carry no SigName/SigRelease until

@@ -85,12 +85,21 @@ async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: Ab
   started.add('fixture yumrepofs server', () => yum.close());
   console.log(`yumrepofs at ${yum.baseUrl}`);
 
+  // Signatures on, as on a real site: a throwaway key for the approver "demo" and an allowed_signers naming it.
+  const key = path.join(dir, 'demo-approver-key');
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sigrelease demo approver', '-f', key]);
+  const allowedSigners = path.join(dir, 'allowed_signers');
+  fs.writeFileSync(allowedSigners, `demo ${fs.readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
   const siteFile = path.join(dir, 'site.yaml');
   const siteRaw = localSiteRaw(dir, {
     repoBaseUrl: yum.baseUrl,
     gitBaseUrl: yum.gitBaseUrl,
     // A short grace period, so the demo shows production keeping superseded files until their clients are done.
-    overrides: { temporal: { address: server.address, namespace: server.namespace, taskQueue: 'sigrelease-demo' }, publish: { metadataGrace: '3s' } },
+    overrides: {
+      temporal: { address: server.address, namespace: server.namespace, taskQueue: 'sigrelease-demo' },
+      publish: { metadataGrace: '3s' },
+      approval: { requireSignature: true, allowedSigners },
+    },
   });
   fs.writeFileSync(siteFile, YAML.stringify(siteRaw));
   const site = parseSite(siteRaw, siteFile);
@@ -112,7 +121,7 @@ async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: Ab
   step('sigrelease start --release 9 --sig core --hashed --clean-old-packages --full-run');
   const temporal = await untilStopped(client.connectClient(site));
   started.add('client connection', () => temporal.connection.close());
-  const handle = await untilStopped(client.startRelease(temporal, site, catalogue, { release: '9', sig: 'core', hashed: true, cleanOldPackages: true, fullRun: true, requestedBy: 'demo' }));
+  const handle = await untilStopped(client.startRelease(temporal, site, catalogue, { release: '9', sig: 'core', hashed: true, cleanOldPackages: true, fullRun: true, requestedBy: 'demo' }, { sign: { by: 'demo', keyFile: key } }));
   console.log(`workflow ${handle.workflowId}`);
   let st = await untilStopped(client.releaseStatus(temporal, '9', 'core'));
   let last = '';
@@ -128,12 +137,14 @@ async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: Ab
 
   if (o.interactive) {
     step('waiting for your decision');
-    console.log(`Approve from another terminal:\n  SIGRELEASE_SITE=${siteFile} TEMPORAL_ADDRESS=${server.address} ${BIN} approve 9 core --comment "looks good"`);
-    console.log(`or with the temporal CLI:\n  ${process.env.SIGRELEASE_TEMPORAL_CLI ?? 'temporal'} workflow signal --address ${server.address} -w ${handle.workflowId} --name approve --input '{"by":"you"}'`);
-    console.log(`or in the Web UI: ${server.uiUrl}/namespaces/default/workflows/${handle.workflowId} → Send a Signal → approve → {"by":"you"}`);
+    const cli = `SIGRELEASE_SITE=${siteFile} TEMPORAL_ADDRESS=${server.address} ${BIN}`;
+    console.log(`Approve from another terminal (signed with the demo's throwaway key):\n  ${cli} approve 9 core --by demo --key ${key} --comment "looks good"`);
+    console.log(`or print the signed decision and send it with the temporal CLI or the Web UI (Send a Signal → approve → paste):\n  ${cli} approve 9 core --by demo --key ${key} --print-signed`);
+    console.log(`  ${process.env.SIGRELEASE_TEMPORAL_CLI ?? 'temporal'} workflow signal --address ${server.address} -w ${handle.workflowId} --name approve --input '<the JSON>'`);
+    console.log(`  Web UI: ${server.uiUrl}/namespaces/default/workflows/${handle.workflowId}`);
   } else {
-    step(`sigrelease approve 9 core --by demo --comment "demo run"`);
-    const r = await execa(BIN, ['approve', '9', 'core', '--by', 'demo', '--comment', 'demo run'], { env, reject: false, cancelSignal: stop });
+    step(`sigrelease approve 9 core --by demo --key ${path.basename(key)} --comment "demo run"`);
+    const r = await execa(BIN, ['approve', '9', 'core', '--by', 'demo', '--key', key, '--comment', 'demo run'], { env, reject: false, cancelSignal: stop });
     if (stop.aborted) await untilStopped(Promise.resolve());
     process.stdout.write(r.stdout + (r.stderr ? `\n${r.stderr}` : '') + '\n');
     if (r.exitCode !== 0) throw new Error(`approve failed with exit code ${r.exitCode}`);

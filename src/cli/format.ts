@@ -4,6 +4,7 @@ import { formatBytes } from './common.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
   const out = [`${st.sig} ${st.release}: ${st.stage} (since ${st.stageSince})`];
+  if (st.startedBy) out.push(`started by ${starterText(st.startedBy)}`);
   if (st.compose) {
     const done = st.compose.tasks.filter((t) => t.state === 'done').length;
     out.push(`compose ${st.compose.composeId}: ${done}/${st.compose.tasks.length} tasks done${st.compose.composeDir ? ` in ${st.compose.composeDir}` : ''}`);
@@ -28,13 +29,19 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   }
   if (st.stage === 'awaiting-approval') {
     out.push(`waiting for approval until ${st.approvalDeadline} (${st.remindersSent} reminders sent)`);
-    out.push(`  sigrelease approve ${st.release} ${st.sig} --comment "..."   |   sigrelease reject ${st.release} ${st.sig} --comment "..."`);
+    out.push(`  sigrelease approve ${st.release} ${st.sig} --key ~/.ssh/id_ed25519 --comment "..."   |   sigrelease reject ${st.release} ${st.sig} --key ~/.ssh/id_ed25519 --comment "..."`);
   }
   if (st.deletionsAt) out.push(`new metadata is live in production; what left staging stays there until ${st.deletionsAt} (publish.metadataGrace)`);
-  if (st.decision) out.push(`${st.decision.approved ? 'approved' : 'rejected'} by ${st.decision.by} at ${st.decision.at} via ${st.decision.via}${st.decision.comment ? `: ${st.decision.comment}` : ''}`);
+  if (st.decision) out.push(`${st.decision.approved ? 'approved' : 'rejected'} by ${st.decision.by} at ${st.decision.at} via ${st.decision.via}${st.decision.signed ? ` (signed, key ${st.decision.signed.keyFingerprint})` : ''}${st.decision.comment ? `: ${st.decision.comment}` : ''}`);
   if (st.error) out.push(`error: ${st.error}`);
   for (const w of st.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
+}
+
+function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {
+  if (s.kind === 'signed') return `${s.principal} (signed, key ${s.keyFingerprint})`;
+  if (s.kind === 'schedule') return `schedule ${s.scheduleId}`;
+  return `an unsigned start${s.claimed ? ` (says ${s.claimed})` : ''}`;
 }
 
 function previewLine(p: PreviewSummary): string {

@@ -6,6 +6,9 @@ import { planCompose } from '../compose/plan.js';
 import { composeStamp } from '../paths.js';
 import { CliError, EXIT } from '../errors.js';
 import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
+import type { Decision } from '../../workflows/messages.js';
+import { boundsProblem } from '../../workflows/gate.js';
+import { PRINCIPAL } from '../../workflows/signedMessages.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const BOOLEAN_KEYS = ['hashed', 'cleanOldPackages', 'fullRun', 'dryRun', 'ignoreDebug', 'ignoreSource', 'refreshExtraFiles', 'repoclosure', 'disableGpgCheck', 'disableRepoGpgCheck', 'composeOnly', 'allowLargeDeletion'] as const;
@@ -39,7 +42,9 @@ function registerStart(program: Command, globals: () => GlobalOptions): void {
     .option('--allow-large-deletion', 'let syncs delete more than the deletion guard allows')
     .option('--attach', 'if a run of this SIG and release is going, follow it instead of failing')
     .option('--no-wait', 'return as soon as the run has started')
-    .option('--requested-by <name>', 'recorded in the run', process.env.SUDO_USER ?? process.env.USER)
+    .option('--requested-by <name>', 'recorded in the run (your name in approval.allowedSigners when the start is signed)', process.env.SUDO_USER ?? process.env.USER)
+    .option('--key <file>', 'sign the start with this SSH key (default where the site requires signatures: the ssh-agent)')
+    .option('--no-sign', 'start unsigned even where the site requires signatures (then nobody can approve it if self-approval is forbidden)')
     .action(action(async (o: Record<string, unknown>) => startCommand(o, globals())));
 }
 
@@ -56,11 +61,17 @@ async function startCommand(o: Record<string, unknown>, g: GlobalOptions): Promi
   // Everything startRelease checks, checked here first: a refusal must not depend on a server being up.
   const { request, resolved } = checkRequest(raw, catalogue, site);
   planCompose(request, resolved, site, composeStamp(Date.now()));
+  // A signed start says who started the run, so that they cannot approve it too (approval.forbidSelfApproval).
+  const signing = o.sign !== false && (o.key !== undefined || site.approval.requireSignature);
+  const sign = signing ? { by: String(o.requestedBy ?? ''), ...(typeof o.key === 'string' ? { keyFile: o.key } : {}) } : undefined;
+  if (sign && !PRINCIPAL.test(sign.by)) {
+    throw new CliError(`--requested-by ${JSON.stringify(sign.by)} must be a principal name (letters, digits and ._@-, at most 64 characters) to sign the start`, EXIT.badInput);
+  }
 
   const { connectClient, startRelease, releaseStatus } = await import('../client.js');
   const { formatStatus } = await import('./format.js');
   const client = await connectClient(site);
-  const handle = await startRelease(client, site, catalogue, raw, { attach: Boolean(o.attach) });
+  const handle = await startRelease(client, site, catalogue, raw, { attach: Boolean(o.attach), ...(sign ? { sign } : {}) });
   if (!g.json) process.stderr.write(`started ${handle.workflowId}\n`);
   if (o.wait === false) {
     print(g, { workflowId: handle.workflowId }, () => handle.workflowId);
@@ -99,37 +110,55 @@ interface DecisionOptions {
   allowLargeDeletion?: boolean;
   signal?: boolean;
   compose?: string;
+  key?: string;
+  sign?: boolean;
+  printSigned?: boolean;
+}
+
+/** The decision's own fields, bounded as the gate bounds them: refused here before anything is contacted. */
+function decisionClaims(o: DecisionOptions): Decision {
+  if (!o.by.trim()) throw new CliError(`--by ${JSON.stringify(o.by)}: say who decides (no USER in the environment to default to)`, EXIT.badInput);
+  const decision: Decision = { by: o.by.trim(), ...(o.comment ? { comment: o.comment } : {}), ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}) };
+  const problem = boundsProblem(decision);
+  if (problem) throw new CliError(problem.replace('"by"', '--by').replace('"comment"', '--comment'), EXIT.badInput);
+  return decision;
 }
 
 function registerDecisions(program: Command, globals: () => GlobalOptions): void {
   for (const verb of ['approve', 'reject'] as const) {
     program
       .command(`${verb} <release> <sig>`)
-      .description(`${verb} the release waiting at the gate`)
-      .option('--by <name>', 'who decides (checked against the approver allowlist)', process.env.SUDO_USER ?? process.env.USER ?? '')
+      .description(`${verb} the release waiting at the gate (signed with your SSH key where the site requires it)`)
+      .option('--by <name>', 'who decides: your name in approval.allowedSigners', process.env.SUDO_USER ?? process.env.USER ?? '')
       .option('--comment <text>', 'why')
       .option('--allow-large-deletion', 'approve although the production preview tripped the deletion guard')
+      .option('--key <file>', 'sign with this SSH key (a private key, or a public key whose private half is in the ssh-agent)')
+      .option('--no-sign', 'send the decision unsigned (sites that do not require signatures)')
+      .option('--print-signed', 'print the signed decision as JSON (for the Web UI or `temporal workflow signal --input`) instead of sending it')
       .option('--signal', 'send a signal instead of an update (works while no worker runs; refusals only show in status)')
       .option('--compose <id>', 'the compose you decide on (default: the one `status` shows at the gate); a run with another compose refuses')
       .action(
         action(async (release: string, sig: string, o: DecisionOptions) => {
           checkReleaseArg(release);
           checkSigArg(sig);
-          if (!o.by.trim()) throw new CliError(`--by ${JSON.stringify(o.by)}: say who decides (no USER in the environment to default to)`, EXIT.badInput);
+          const claims = decisionClaims(o);
           const { site } = loadConfig(globals());
+          // Signed when asked to, or when this site requires it (then the key is --key or the ssh-agent's first).
+          const signing = o.key !== undefined || o.printSigned === true || (o.sign !== false && site.approval.requireSignature);
           const { connectClient, decide, releaseStatus } = await import('../client.js');
           const client = await connectClient(site);
           // The decision names the compose the person looked at, so that it cannot approve another one.
           // A signal may be sent while no worker answers queries: then only --compose names it.
           const composeId = o.compose ?? (o.signal ? undefined : (await releaseStatus(client, release, sig)).fingerprint?.composeId);
-          const decision = {
-            by: o.by,
-            ...(o.comment ? { comment: o.comment } : {}),
-            ...(o.allowLargeDeletion ? { allowLargeDeletion: true } : {}),
-            ...(composeId ? { composeId } : {}),
-          };
-          const ack = await decide(client, release, sig, verb === 'approve', decision, o.signal ? 'signal' : 'update');
-          print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${o.by}` : `${verb} signal sent to ${sig} ${release}`));
+          const decision: Decision = { ...claims, ...(composeId ? { composeId } : {}) };
+          const sent = signing ? await (await import('./runs.js')).signedDecision(client, release, sig, verb, decision, o.key) : decision;
+          if (o.printSigned) {
+            print(globals(), sent, () => JSON.stringify(sent));
+            return;
+          }
+          const ack = await decide(client, release, sig, verb === 'approve', sent, o.signal ? 'signal' : 'update');
+          const signer = ack?.decision.signed ? ` (signature by ${ack.decision.signed.principal}, key ${ack.decision.signed.keyFingerprint})` : '';
+          print(globals(), ack ?? { sent: true }, () => (ack ? `${verb}d ${sig} ${release} as ${claims.by}${signer}` : `${verb} signal sent to ${sig} ${release}; see \`sigrelease status ${release} ${sig}\``));
         }),
       );
   }

@@ -6,8 +6,11 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { CliError, EXIT, connectClient, releaseWorkflowId } from '../client.js';
-import { SEARCH_ATTRIBUTES, type Stage } from '../../workflows/messages.js';
+import { CliError, EXIT, connectClient, releaseStatus, releaseWorkflowId } from '../client.js';
+import { SEARCH_ATTRIBUTES, type Decision, type Stage } from '../../workflows/messages.js';
+import { DECISION_NAMESPACE, decisionMessage, type Verdict } from '../../workflows/signedMessages.js';
+import { signWithKeyOrAgent } from '../approval/keys.js';
+import { SigningError } from '../approval/sshsig.js';
 import { FINAL_STAGES, checkFilter, checkRelease, checkSig } from './runs-command.js';
 
 export { FINAL_STAGES, STAGES, badInputExit, registerRunsCommands } from './runs-command.js';
@@ -183,4 +186,22 @@ function rowOf(wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status'
     approver: sa.get(SEARCH_ATTRIBUTES.approver) ?? null,
     scheduledBy: sa.get(SCHEDULED_BY) ?? null,
   };
+}
+
+/**
+ * Signs `decision` for the run waiting at the gate: the message names the run, its compose, its production
+ * preview and (when the run took one) its staging digest as the run itself reports them (`status`), so the
+ * signature is good for this decision only.
+ */
+export async function signedDecision(client: Client, release: string, sig: string, verb: Verdict, decision: Decision, keyFile: string | undefined): Promise<Decision> {
+  const st = await releaseStatus(client, release, sig);
+  if (st.stage !== 'awaiting-approval' || !st.signing) throw new CliError(`${sig} ${release} is not waiting for approval (stage: ${st.stage}); nothing to sign`, EXIT.badInput);
+  const claims = { ...decision, signedAt: new Date().toISOString() };
+  try {
+    const signature = await signWithKeyOrAgent(decisionMessage(st.signing, verb, claims), DECISION_NAMESPACE, keyFile);
+    return { ...claims, signature };
+  } catch (e) {
+    if (e instanceof SigningError) throw new CliError(e.message, EXIT.badInput);
+    throw e;
+  }
 }

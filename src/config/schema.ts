@@ -1,7 +1,8 @@
 // One place that says what a valid SIG catalogue entry, site config and release request look like.
 // Every name that ends up in a path or a command line is checked here, before anything runs.
 import { z } from 'zod';
-import { isDuration } from '../../workflows/duration.js';
+import { durationMs, isDuration } from '../../workflows/duration.js';
+import { PRINCIPAL } from '../../workflows/signedMessages.js';
 import { rootLayoutProblems } from './roots.js';
 import { metricsAddressProblem } from '../metrics/address.js';
 
@@ -104,11 +105,19 @@ export const siteSchema = z.strictObject({
     .prefault({}),
   approval: z
     .strictObject({
-      approvers: z.array(z.string().min(1)).default([]),
-      reminderInterval: duration.default('1d'),
+      approvers: z.array(z.string().regex(PRINCIPAL, 'must be a principal name: letters, digits and ._@-, at most 64 characters')).default([]),
+      // At least an hour: reminders go to people (tests shorten it through the run's runtime options only).
+      reminderInterval: duration.default('1d').refine((v) => durationMs(v) >= 3_600_000, 'must be at least 1h'),
       expireAfter: duration.default('14d'),
+      /** Only decisions signed with `ssh-keygen -Y sign -n sigrelease-decision` by a key in allowedSigners count. */
+      requireSignature: z.boolean().default(false),
+      /** OpenSSH allowed_signers file: `<principal> <key type> <key>` per line; the principal is the approver's name. */
+      allowedSigners: rootPath.optional(),
+      /** Whoever started a run (its signed start) may not approve it; an unsigned start cannot be approved at all. */
+      forbidSelfApproval: z.boolean().default(false),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((a) => !a.requireSignature || a.allowedSigners !== undefined, { message: 'requireSignature needs allowedSigners (an OpenSSH allowed_signers file)', path: ['allowedSigners'] }),
   notifications: z
     .strictObject({
       /**

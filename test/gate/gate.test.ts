@@ -93,7 +93,7 @@ describe('ApprovalGate.record', () => {
 });
 
 describe('gateWakes', () => {
-  const wakes = (opened: number, every: number, deadline: number) => [...gateWakes(opened, every, deadline)];
+  const wakes = (opened: number, every: number, deadline: number, cap?: number) => [...gateWakes(opened, every, deadline, cap)];
 
   it('reminds once per interval and closes at the deadline, never reminding at the deadline itself', () => {
     expect(wakes(1000, 1000, 3500)).toEqual([
@@ -107,6 +107,14 @@ describe('gateWakes', () => {
     expect(wakes(0, 1000, 2000)).toEqual([
       { wakeAt: 1000, closes: false },
       { wakeAt: 2000, closes: true },
+    ]);
+  });
+
+  it('stops reminding after the cap and closes at the deadline', () => {
+    expect(wakes(0, 1000, 10_000, 2)).toEqual([
+      { wakeAt: 1000, closes: false },
+      { wakeAt: 2000, closes: false },
+      { wakeAt: 10_000, closes: true },
     ]);
   });
 
