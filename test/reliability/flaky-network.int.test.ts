@@ -11,7 +11,7 @@ import { latestLink } from '../../src/paths.js';
 import type { ComposeResult } from '../../workflows/compose.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { ReleaseResult } from '../../workflows/sigRelease.js';
-import { breakPackage, buildYumrepofs, defaultCoreFixture, startYumrepofs, type FixtureTree, type YumrepofsServer } from '../fixtures/yumrepofs.js';
+import { addPackage, breakPackage, buildYumrepofs, defaultCoreFixture, startYumrepofs, type FixtureTree, type YumrepofsServer } from '../fixtures/yumrepofs.js';
 import { failureChain, testCatalogue, testSite, uniqueQueue, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
 import { untilStage } from '../gate/support.js';
@@ -20,6 +20,8 @@ import { fastRuntime, mtimesOf, packageGets, seconds, smallRequest, tempDir, ter
 let tree: FixtureTree;
 let yum: YumrepofsServer;
 let site: SiteConfig;
+/** Fresh roots for the flaky compose: with no `latest` to seed from, every package crosses the faulty network. */
+let flakySite: SiteConfig;
 const workflowIds: string[] = [];
 const request = { ...smallRequest, composeOnly: true };
 
@@ -27,6 +29,7 @@ beforeAll(async () => {
   tree = await buildYumrepofs(tempDir('yum'), defaultCoreFixture());
   yum = await startYumrepofs({ root: tree.root });
   site = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl }).site;
+  flakySite = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl }).site;
 });
 afterAll(async () => {
   await yum?.close();
@@ -41,11 +44,11 @@ interface Compose {
 const sigTree = (composeDir: string) => path.join(composeDir, 'compose', '9', 'core');
 
 /** A compose-only full run on this file's site; resolves with the run's and its compose child's results. */
-async function compose(client: Client, taskQueue: string, label: string, runtime = fastRuntime()): Promise<Compose> {
+async function compose(client: Client, taskQueue: string, label: string, runtime = fastRuntime(), on: SiteConfig = site): Promise<Compose> {
   const workflowId = `${releaseWorkflowId('core', '9')}-${uniqueQueue(label)}`;
   workflowIds.push(workflowId);
   const t0 = Date.now();
-  const handle = await startRelease(client, site, testCatalogue(), request, { taskQueue, workflowId, runtime });
+  const handle = await startRelease(client, on, testCatalogue(), request, { taskQueue, workflowId, runtime });
   const st = await untilStage(handle, 'composing');
   workflowIds.push(st.composeWorkflowId!);
   const result = await handle.result();
@@ -67,7 +70,8 @@ describe('a flaky build system', () => {
         yum.resetCounters();
         const slow = tree.repos.find((d) => d.variant === 'hashed' && d.repo === 'core-infra' && d.arch === 'x86_64' && d.kind === 'binary')!.packages[0]!;
         yum.setFaults({ resetShare: 0.3, errorShare: 0.1, onlyPaths: /\/Packages\//, slowPaths: new RegExp(`/${slow.fileName.replace(/[.+]/g, '\\$&')}$`), slowMs: 4000, seed: 7 });
-        flaky = await compose(client, taskQueue, 'flaky');
+        // The flaky compose runs on its own roots, served by workers of that site.
+        flaky = await withWorkers({ site: flakySite }, (w) => compose(w.client, w.taskQueue, 'flaky', fastRuntime(), flakySite));
         const log = [...yum.log];
         yum.setFaults(null);
 
@@ -85,7 +89,7 @@ describe('a flaky build system', () => {
         expect(resets + errors).toBeGreaterThan(0);
         expect(flaky.result.outcome).toBe('composed');
         expect(flaky.compose.verify?.ok).toBe(true);
-        expect(fs.readlinkSync(latestLink(site, '9', 'core'))).toBe(flaky.result.composeDir);
+        expect(fs.readlinkSync(latestLink(flakySite, '9', 'core'))).toBe(flaky.result.composeDir);
         // Same files with the same bytes, and the upstream modification times (what mirrors compare).
         expect(treeDiff(treeDigest(sigTree(flaky.result.composeDir!)), treeDigest(sigTree(clean.result.composeDir!)))).toEqual([]);
         expect(mtimeDiff).toEqual([]);
@@ -99,10 +103,12 @@ describe('a flaky build system', () => {
   it('fails the compose by name when a package stays missing (bounded attempts), and latest still points at the previous compose', async () => {
     await withWorkers({ site }, async ({ client, taskQueue }) => {
       try {
-        // The previous good compose: the flaky one above, or a clean one when this test runs alone.
+        // The previous good compose: the clean one above, or a clean one when this test runs alone.
         const link = latestLink(site, '9', 'core');
         const previous = fs.existsSync(link) ? fs.readlinkSync(link) : (await compose(client, taskQueue, 'good')).result.composeDir!;
-        const missing = 'alpha-core-common-1.0-1.el9.x86_64.rpm';
+        // A package new upstream whose file then goes missing: one that latest already has is linked, not downloaded.
+        await addPackage(tree, { repo: 'core-common' }, { name: 'vanished', version: '1.0' });
+        const missing = tree.repos.find((d) => d.repo === 'core-common' && d.variant === 'hashed' && d.kind === 'binary' && d.arch === 'x86_64')!.packages.find((p) => p.name === 'vanished')!.fileName;
         await breakPackage(tree, { repo: 'core-common', fileName: missing, mode: 'missing', variants: ['hashed'] });
         yum.resetCounters();
         const maxAttempts = 3;
