@@ -14,6 +14,7 @@ import { mkdirConfined, resolveInside } from '../src/roots.js';
 import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskResult } from '../src/compose/types.js';
 import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, type RunToolResult } from '../src/tools/run.js';
+import { throwIfCancelled } from '../src/activityContext.js';
 import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refusal, refuseDryRun, trustCompose, type ComposeDeps, type TrustedCompose } from './composeCommon.js';
 import { seedRecord } from './composeFolder.js';
 
@@ -138,6 +139,8 @@ async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResu
     // carry their old upstream time, so they are not touched (a touch would change latest's file too).
     const since = Math.min(started, ctx.info.scheduledTimestampMs) - 60_000;
     const rt = await restoreRemoteMtimes(destDir, task.baseUrl, since, { signal: ctx.cancellationSignal });
+    // Fetches aborted by a cancel or a worker shutdown are not a server that cannot tell the time: report the cancel.
+    throwIfCancelled();
     const failed = rt.failed.length ? `; could not read the server time of ${rt.failed.length}: ${rt.failed.slice(0, 5).join('; ')}` : '';
     await fs.appendFile(logFile, `==== remote mtimes restored on ${rt.restored} of ${rt.checked} downloaded packages${failed}\n`);
     if (rt.failed.length > 0) {
