@@ -16,14 +16,15 @@ import { cleanUp, composeWithoutDnf, fastRuntime, smallRelease, startWebhook, te
 describe('allowLargeDeletion at the gate and in production', () => {
   it('shows the weakened checks at the gate, and stops before deleting more than the approved preview showed', async () => {
     const hook = await startWebhook();
-    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { notifications: { webhookUrl: hook.url } } });
+    // The webhook URL is a secret: the worker is given it, the site file never holds it.
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused' });
     // Production holds a retired repo staging will not have: the preview deletes all 30 of its packages.
     const production = productionSigDir(site, '9', 'core');
     const retired = path.join(production, 'x86_64', 'core-retired', 'Packages', 'r');
     fs.mkdirSync(retired, { recursive: true });
     for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(retired, `retired-${i}-1.0-1.el9.x86_64.rpm`), `retired ${i}\n`);
 
-    await withWorkers({ site, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, webhookUrl: hook.url, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
       const workflowId = testWorkflowId('core', 'deletion-cap');
       try {
         const request = { ...smallRelease('core'), allowLargeDeletion: true, disableGpgCheck: true };
