@@ -32,6 +32,8 @@ describe('sigrelease server', () => {
       const cli = new WatchedCli(['server', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--db', db]);
       started.push(cli);
       await cli.waitFor('"Temporal dev server at"', () => /Temporal dev server at/.test(cli.stderr), 120_000);
+      // The process watcher samples /proc on a timer: the server may be up before its next sample has seen it.
+      await cli.waitFor('the dev server among the watched processes', () => cli.seenNamed('temporal').length > 0, 30_000);
       expect(cli.seenNamed('temporal').length).toBe(1);
       expect(fs.existsSync(db)).toBe(true);
       expect(fs.existsSync(path.join(path.dirname(db), 'temporal-server.log'))).toBe(true);

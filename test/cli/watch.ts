@@ -29,7 +29,9 @@ export class WatchedCli {
   }
 
   private look(): void {
-    for (const p of descendantsOf(this.pid)) if (!this.seen.has(p.pid)) this.seen.set(p.pid, p);
+    // A child may be sampled between fork and exec (as `setpriv`, or as a copy of its parent): keep the newest
+    // name, so that a process is known by what it became.
+    for (const p of descendantsOf(this.pid)) if (this.seen.get(p.pid)?.comm !== p.comm) this.seen.set(p.pid, p);
   }
 
   /** Waits until `test` holds for the output or the process tree; fails if the CLI exits first. */
