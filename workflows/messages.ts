@@ -14,39 +14,8 @@ export const SEARCH_ATTRIBUTES = {
   approver: defineSearchAttributeKey('SigApprover', SearchAttributeType.KEYWORD),
 } as const;
 
-export type Stage =
-  | 'validating'
-  | 'composing'
-  | 'staging'
-  | 'awaiting-approval'
-  | 'waiting-for-production-lock'
-  | 'promoting'
-  | 'publishing-lists'
-  | 'composed'
-  | 'promoted'
-  | 'rejected'
-  | 'expired'
-  | 'failed'
-  | 'cancelled';
-
-/** Every stage a run can be in, in pipeline order. */
-export const STAGES: readonly Stage[] = [
-  'validating',
-  'composing',
-  'staging',
-  'awaiting-approval',
-  'waiting-for-production-lock',
-  'promoting',
-  'publishing-lists',
-  'composed',
-  'promoted',
-  'rejected',
-  'expired',
-  'failed',
-  'cancelled',
-];
-/** Stages a run ends in. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+export { FINAL_STAGES, STAGES, type Stage } from '../src/stages.js';
+import type { Stage } from '../src/stages.js';
 
 /** What a person sends with approve/reject (Web UI, `temporal workflow signal`, our CLI). */
 export interface Decision {

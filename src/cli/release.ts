@@ -9,10 +9,10 @@ import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOpt
 import type { Decision } from '../../workflows/messages.js';
 import { boundsProblem } from '../../workflows/gate.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
+import { FINAL_STAGES } from '../stages.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const BOOLEAN_KEYS = ['hashed', 'cleanOldPackages', 'fullRun', 'dryRun', 'ignoreDebug', 'ignoreSource', 'refreshExtraFiles', 'repoclosure', 'disableGpgCheck', 'disableRepoGpgCheck', 'composeOnly', 'allowLargeDeletion'] as const;
-const FINAL_STAGES = ['promoted', 'composed', 'rejected', 'expired', 'failed', 'cancelled'];
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   registerStart(program, globals);

@@ -3,28 +3,11 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../errors.js';
 import { SAFE_NAME } from '../config/schema.js';
-import type { Stage } from '../../workflows/messages.js';
+import { FINAL_STAGES, STAGES, type Stage } from '../stages.js';
 import type { RunFilter } from './runs.js';
 import { action, loadConfig, print, type GlobalOptions } from './common.js';
 
-/** Every stage a run can be in, in pipeline order (the `Stage` type of workflows/messages.ts). */
-export const STAGES: readonly Stage[] = [
-  'validating',
-  'composing',
-  'staging',
-  'awaiting-approval',
-  'waiting-for-production-lock',
-  'promoting',
-  'publishing-lists',
-  'composed',
-  'promoted',
-  'rejected',
-  'expired',
-  'failed',
-  'cancelled',
-];
-/** Stages a run ends in: listing them shows closed runs, not only running ones. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+export { FINAL_STAGES, STAGES } from '../stages.js';
 /** Commander's own refusals (missing argument, unknown option, conflicting flags) exit with 2 like ours, not 1. */
 export function badInputExit(cmd: Command): Command {
   return cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput));
