@@ -33,6 +33,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v zstd >/dev/null || need+=(zstd)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v bzip2 >/dev/null || need+=(bzip2)
+# Signed decisions (ssh-keygen -Y) and the deployment's certificates (openssl).
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v openssl >/dev/null || need+=(openssl)
 # For the tests only: PostgreSQL (a production-shaped Temporal), Chromium (the Web UI test), docker-compose
 # 1.29 (validates docker-compose.yml without an engine; --no-install-recommends keeps the engine out).
 if [ "$mode" = test ]; then
