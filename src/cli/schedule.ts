@@ -81,16 +81,8 @@ export function scheduleInputFromFlags(o: CreateOptions): ScheduleInput {
   return input;
 }
 
-export function registerScheduleCommands(program: Command, globals: () => GlobalOptions) {
-  // Set before the subcommands are added: they inherit it.
-  const schedule = badInputExit(program.command('schedule'))
-    .description('nightly composes on Temporal Schedules: one schedule per SIG and release')
-    .addHelpText(
-      'after',
-      `\nEach schedule starts the ordinary pipeline (the same run as \`sigrelease start\`), at most one at a time\n` +
-        `(overlap SKIP); a missed time still runs within the catch-up window; a failed run pauses the schedule.`,
-    );
-
+/** `schedule create`: the request as `start` takes it, plus when to run it. */
+function registerCreate(schedule: Command, globals: () => GlobalOptions): void {
   const create = schedule
     .command('create')
     .description('create the schedule of a SIG and release, or update it if it exists')
@@ -121,6 +113,19 @@ export function registerScheduleCommands(program: Command, globals: () => Global
         print(globals(), { created: r.created, schedule: view }, () => `${r.created ? 'created' : 'updated'} schedule ${r.scheduleId}\n${formatSchedule(view)}`);
       }),
     );
+}
+
+export function registerScheduleCommands(program: Command, globals: () => GlobalOptions) {
+  // Set before the subcommands are added: they inherit it.
+  const schedule = badInputExit(program.command('schedule'))
+    .description('nightly composes on Temporal Schedules: one schedule per SIG and release')
+    .addHelpText(
+      'after',
+      `\nEach schedule starts the ordinary pipeline (the same run as \`sigrelease start\`), at most one at a time\n` +
+        `(overlap SKIP); a missed time still runs within the catch-up window; a failed run pauses the schedule.`,
+    );
+
+  registerCreate(schedule, globals);
 
   schedule
     .command('list')

@@ -120,22 +120,7 @@ export function planCompose(request: ReleaseRequest, resolved: ResolvedSigReleas
 
   const gpgCheck = site.compose.gpgCheck && !request.disableGpgCheck;
   const repoGpgCheck = site.compose.repoGpgCheck && !request.disableRepoGpgCheck;
-  const gpgKeys = entry.gpgKeys.map((u) => rewriteUrl(site, u));
-  if ((gpgCheck || repoGpgCheck) && gpgKeys.length === 0) {
-    throw new ConfigError(
-      `${where} has no gpgKeys but GPG checking is on; add gpgKeys to config/sigs/${sig}.yaml or pass --disable-gpg-check --disable-repo-gpg-check`,
-    );
-  }
-  const keyNames = gpgKeys.map((u) => {
-    try {
-      return urlBasename(u);
-    } catch (e) {
-      throw new ConfigError(`${where}: gpgKeys: ${(e as Error).message}`);
-    }
-  });
-  if (new Set(keyNames).size !== keyNames.length) {
-    throw new ConfigError(`${where}: two gpgKeys share a file name (${keyNames.join(', ')}); each key is placed in the repo folder by name`);
-  }
+  const gpgKeys = checkedGpgKeys(entry.gpgKeys, site, where, sig, gpgCheck || repoGpgCheck);
 
   const extraFiles = entry.extraFiles ? { baseUrl: rewriteUrl(site, entry.extraFiles.baseUrl), files: [...entry.extraFiles.files] } : null;
   if (request.fullRun && request.refreshExtraFiles) warnings.push('--refresh-extra-files has no effect on a full run: a full run always deploys the extra files');
@@ -199,3 +184,24 @@ function assertDistinct(tasks: ReposyncTask[], where: string): void {
 
 /** Every task of the plan, batch after batch. */
 export const planTasks = (plan: Pick<ComposePlan, 'batches'>): ReposyncTask[] => plan.batches.flat();
+
+/** The SIG's key URLs as the site rewrites them: present when signatures are checked, and one file name each. */
+function checkedGpgKeys(urls: readonly string[], site: SiteConfig, where: string, sig: string, checking: boolean): string[] {
+  const gpgKeys = urls.map((u) => rewriteUrl(site, u));
+  if (checking && gpgKeys.length === 0) {
+    throw new ConfigError(
+      `${where} has no gpgKeys but GPG checking is on; add gpgKeys to config/sigs/${sig}.yaml or pass --disable-gpg-check --disable-repo-gpg-check`,
+    );
+  }
+  const keyNames = gpgKeys.map((u) => {
+    try {
+      return urlBasename(u);
+    } catch (e) {
+      throw new ConfigError(`${where}: gpgKeys: ${(e as Error).message}`);
+    }
+  });
+  if (new Set(keyNames).size !== keyNames.length) {
+    throw new ConfigError(`${where}: two gpgKeys share a file name (${keyNames.join(', ')}); each key is placed in the repo folder by name`);
+  }
+  return gpgKeys;
+}
