@@ -22,7 +22,8 @@ import { stagingDigest } from '../src/publish/staging-digest.js';
 import type { SyncPreview } from '../src/publish/types.js';
 import { mkdirConfined, OutsideRootsError } from '../src/roots.js';
 import { Heartbeater, runTool, type RunToolResult } from '../src/publish/runner.js';
-import type { PreviewSummary } from '../workflows/messages.js';
+import type { PreviewSummary, Starter } from '../workflows/messages.js';
+import type { ResolvedRelease } from './release.js';
 
 export interface LifecycleDeps {
   site: SiteConfig;
@@ -43,6 +44,18 @@ export interface StagingSource {
 
 export interface VaultPreview extends PreviewSummary {
   vaultDir: string;
+}
+
+/** A vault request as the worker checked it; shaped like a release for the gate (workflows/approval.ts GateRequest). */
+export interface ResolvedVault {
+  plan: { release: string; sig: 'vault' };
+  revision: string;
+  roots: Roots;
+  owner: { uid: number; gid: number } | null;
+  allowLargeDeletion: false;
+  approval: ResolvedRelease['approval'];
+  starter: Starter;
+  hostTaskQueue?: string;
 }
 
 const bad = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -77,6 +90,33 @@ export function createLifecycleActivities(deps: LifecycleDeps) {
   };
 
   return {
+    /** Checks a vault request against the worker's own site config: the release it knows, a revision of it. */
+    async resolveVault(input: { release: string; revision: string; requestedBy?: string }): Promise<ResolvedVault> {
+      const release = String(input.release);
+      if (!/^[0-9]+$/.test(release) || !site.releases[release]) {
+        throw bad('BadRequest', `vault: unknown release ${JSON.stringify(input.release)}; known: ${Object.keys(site.releases).sort().join(', ')}`);
+      }
+      const problem = vaultRevisionProblem(input.revision, release);
+      if (problem) throw bad('BadRequest', `vault: ${problem}`);
+      const claimed = typeof input.requestedBy === 'string' && input.requestedBy !== '' ? { claimed: input.requestedBy.slice(0, 64) } : {};
+      return {
+        plan: { release, sig: 'vault' },
+        revision: input.revision,
+        roots,
+        owner: site.owner,
+        allowLargeDeletion: false,
+        approval: {
+          approvers: site.approval.approvers,
+          reminderInterval: site.approval.reminderInterval,
+          expireAfter: site.approval.expireAfter,
+          requireSignature: site.approval.requireSignature,
+          forbidSelfApproval: site.approval.forbidSelfApproval,
+        },
+        starter: { kind: 'unsigned', ...claimed },
+        ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
+      };
+    },
+
     /**
      * The compose to re-stage: the one `latest` points to, or (rollback) the one `composeId` names, checked
      * against the compose folders of this SIG and release on disk.

@@ -1,7 +1,7 @@
 // `sigrelease lists publish`: the production file lists republished alone, as a release run (it shows in `list`
 // and `status`), by the holder of the production lock like every list publication, with the same activity: each
 // list is rewritten only if its content changed, with its `-old` copy, its alias and the configured owner.
-import { patched } from '@temporalio/workflow';
+import { patched, upsertMemo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import { productionCategory } from '../src/paths.js';
 import type { HostActivities } from './activityOptions.js';
@@ -11,6 +11,7 @@ import type { ReleaseResult, ReleaseRun } from './releaseRun.js';
 
 export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, host: HostActivities, lock: ProductionLockTurn): Promise<ReleaseResult> {
   patched('enter-at-lists');
+  upsertMemo({ mode: 'lists' });
   // One level when asked (--level), else the levels a promotion writes (publish.fileListLevels).
   const levels = r.entry?.listLevel ? [r.entry.listLevel] : ['sig', ...r.fileListLevels.filter((l) => l === 'root')];
   run.setStage('waiting-for-production-lock');

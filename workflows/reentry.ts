@@ -57,6 +57,7 @@ export async function enterAfterCompose(run: ReleaseRun, r: ResolvedRelease, hos
   const entry = r.entry!;
   if (entry.from === 'gate') {
     patched('enter-at-gate');
+    upsertMemo({ mode: 'gate' });
     run.setStage('staging', `**${run.title}**: asking for approval of what staging holds now`);
     const held = await host.hostQuick.readStagingSource({ release: r.plan.release, sig: r.plan.sig });
     if (!held) {
@@ -73,6 +74,8 @@ export async function enterAfterCompose(run: ReleaseRun, r: ResolvedRelease, hos
   if (entry.composeId !== undefined && patched('rollback')) {
     // The history says it is a rollback: the request, this memo, and the compose the activity found by name.
     upsertMemo({ mode: 'rollback', rollbackTo: entry.composeId });
+  } else {
+    upsertMemo({ mode: 'restage' });
   }
   const found = await host.hostQuick.resolveStagingSource({ release: r.plan.release, sig: r.plan.sig, ...(entry.composeId !== undefined ? { composeId: entry.composeId } : {}) });
   noteCompose(run, found.composeId, found.composeDir, found.manifest);

@@ -54,12 +54,14 @@ export class ReleaseRun {
     request: { release: unknown; sig: unknown; from?: unknown; composeId?: unknown },
     stamp: string,
     private readonly workflowId: string,
+    /** Set by workflows other than sigRelease (a vault); sigRelease's mode follows its request. */
+    modeOverride?: RunMode,
   ) {
     const release = String(request.release);
     const sig = String(request.sig);
-    const mode = runModeOf(request);
+    const mode = modeOverride ?? runModeOf(request);
     const rollbackTo = mode === 'rollback' ? { rollbackTo: String(request.composeId) } : {};
-    this.title = mode === 'release' ? `${sig} ${release}` : `${sig} ${release} (${mode === 'rollback' ? `rollback to ${String(request.composeId)}` : mode})`;
+    this.title = mode === 'release' || mode === 'vault' ? `${sig} ${release}` : `${sig} ${release} (${mode === 'rollback' ? `rollback to ${String(request.composeId)}` : mode})`;
     this.gate = new ApprovalGate(this.title);
     this.status = {
       release,

@@ -57,3 +57,12 @@ export function namesCompose(id: string, name: string, sig: string, release: str
   const parsed = parseComposeFolder(name, sig);
   return parsed !== null && (id === name || id === `${sig}-${release}-${parsed.stamp}`);
 }
+
+/** The mode of a listed run: what its memo says (set by the run, or the request our CLI put there), else a release. */
+export function modeOfRun(workflowType: string | undefined, memo: Record<string, unknown> | undefined): RunMode {
+  if (workflowType === 'sigVault') return 'vault';
+  const said = memo?.mode;
+  if (typeof said === 'string' && ['release', 'restage', 'rollback', 'gate', 'lists', 'vault'].includes(said)) return said as RunMode;
+  const request = memo?.request;
+  return request && typeof request === 'object' ? runModeOf(request as Record<string, unknown>) : 'release';
+}
