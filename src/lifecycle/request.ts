@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { composeIdProblem, ENTRY_STAGES } from './names.js';
 
 export const lifecycleRequestFields = {
-  from: z.enum(ENTRY_STAGES, { error: (iss) => `from must be one of ${ENTRY_STAGES.join(', ')}, got ${JSON.stringify(iss.input)}` }).default('compose'),
+  from: z.enum(ENTRY_STAGES, { error: (iss) => `from must be one of ${ENTRY_STAGES.join(", ")}` }).default('compose'),
   composeId: z.string({ error: 'composeId must be a compose name such as "SIG-core-9.7-20261130.101500"' }).optional(),
-  listLevel: z.enum(['sig', 'root'], { error: (iss) => `listLevel must be sig or root, got ${JSON.stringify(iss.input)}` }).optional(),
+  listLevel: z.enum(['sig', 'root'], { error: (iss) => `listLevel must be sig or root` }).optional(),
 };
 
 interface LifecycleFields {
