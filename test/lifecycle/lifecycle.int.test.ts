@@ -22,6 +22,9 @@ import { treeDigest } from '../helpers/trees.js';
 let tree: FixtureTree;
 let yum: YumrepofsServer;
 let site: SiteConfig;
+// One task queue for the file: the production lock workflow lives on the queue of the run that started it, and
+// stays there while it waits for more requests, so every step must be served by workers of that queue.
+const taskQueueOfFile = uniqueQueue('lifecycle');
 beforeAll(async () => {
   tree = await buildYumrepofs(
     fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-lifecycle-yum-')),
@@ -73,7 +76,7 @@ describe('the release lifecycle', () => {
   let bravo: string;
 
   it('releases A, then B with a new package; `composes` shows both and what latest, staging and production hold', async () => {
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const a = await approved(await start(client, taskQueue, full, 'release-a'));
       expect(a.outcome).toBe('promoted');
       expect(a.mode).toBe('release');
@@ -102,7 +105,7 @@ describe('the release lifecycle', () => {
   }, 600_000);
 
   it('rolls back to A through staging, the gate and production: production equals A, lists republished, and the run says rollback', async () => {
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const handle = await start(client, taskQueue, { release: '9', sig: 'core', from: 'staging', composeId: composeA }, 'rollback');
       const gate = await atGate(handle);
       expect(gate.mode).toBe('rollback');
@@ -122,7 +125,7 @@ describe('the release lifecycle', () => {
   }, 600_000);
 
   it('refuses a rollback to a compose that is not on disk, and one named by a path, before touching anything', async () => {
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const before = productionTree();
       const missing = await start(client, taskQueue, { release: '9', sig: 'core', from: 'staging', composeId: 'SIG-core-9.7-20000101.000000' }, 'rollback-missing');
       expect(failureChain(await missing.result().catch((e: unknown) => e))).toMatch(/ComposeNotFound[\s\S]*SIG-core-9\.7-20000101\.000000/);
@@ -134,7 +137,7 @@ describe('the release lifecycle', () => {
   }, 300_000);
 
   it('asks approval of what staging holds (--from gate), and refuses when staging no longer holds what was staged', async () => {
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const handle = await start(client, taskQueue, { release: '9', sig: 'core', from: 'gate' }, 'gate');
       const gate = await atGate(handle);
       expect(gate.mode).toBe('gate');
@@ -156,7 +159,7 @@ describe('the release lifecycle', () => {
   }, 600_000);
 
   it('republishes the lists alone at the root level, as a run of its own', async () => {
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const root = path.join(site.productionRoot, 'fullfiletimelist-rocky');
       expect(fs.existsSync(root)).toBe(false);
       const result = (await (await start(client, taskQueue, { release: '9', sig: 'core', from: 'lists', listLevel: 'root' }, 'lists')).result()) as ReleaseResult;
@@ -171,7 +174,7 @@ describe('the release lifecycle', () => {
   }, 300_000);
 
   it('vaults production after approval, hard-linked, and a second vault of the same revision only adds', async () => {
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
+    await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const vault = vaultSigDir(site, '9.5');
       const first = await startVault(client, site, { release: '9', revision: '9.5' }, { taskQueue, workflowId: uniqueQueue('vault') });
       const gate = await atGate(first);
