@@ -101,7 +101,10 @@ export interface GateOpening {
   reports: { staging?: string; production?: string };
 }
 
-export async function awaitApproval(run: ReleaseRun, r: ResolvedRelease, runtime: RuntimeOptions, opening: GateOpening): Promise<RecordedDecision | null> {
+/** What the gate needs of a resolved request: its rules and the release it names (a vault passes its own). */
+export type GateRequest = Pick<ResolvedRelease, 'approval' | 'allowLargeDeletion' | 'starter'> & { plan: { release: string; sig: string } };
+
+export async function awaitApproval(run: ReleaseRun, r: GateRequest, runtime: RuntimeOptions, opening: GateOpening): Promise<RecordedDecision | null> {
   const { composeId, preview } = opening;
   const { gate } = run;
   gate.rules = {

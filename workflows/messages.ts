@@ -5,6 +5,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
 import type { SyncPreview } from '../src/publish/types.js';
 import type { DecisionSubject } from './signedMessages.js';
+import type { RunMode } from '../src/lifecycle/names.js';
 
 /** Search attributes (Keyword) registered on the dev server and in production: list runs by SIG, release, stage. */
 export const SEARCH_ATTRIBUTES = {
@@ -105,6 +106,10 @@ export interface ComposeStatus {
 export interface ReleaseStatus {
   release: string;
   sig: string;
+  /** What the run does: release, restage, rollback, gate, lists, vault (absent in older runs: a release). */
+  mode?: RunMode;
+  /** A rollback: the compose it asked for. */
+  rollbackTo?: string;
   stage: Stage;
   stageSince: string;
   composeWorkflowId: string | null;

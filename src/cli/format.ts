@@ -3,7 +3,8 @@ import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js'
 import { formatBytes } from './common.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
-  const out = [`${st.sig} ${st.release}: ${st.stage} (since ${st.stageSince})`];
+  const mode = st.mode && st.mode !== 'release' ? ` [${st.mode === 'rollback' ? `rollback to ${st.rollbackTo}` : st.mode}]` : '';
+  const out = [`${st.sig} ${st.release}${mode}: ${st.stage} (since ${st.stageSince})`];
   if (st.startedBy) out.push(`started by ${starterText(st.startedBy)}`);
   if (st.compose) {
     const done = st.compose.tasks.filter((t) => t.state === 'done').length;

@@ -5,6 +5,7 @@ import { durationMs, isDuration } from '../../workflows/duration.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
 import { rootLayoutProblems } from './roots.js';
 import { metricsAddressProblem } from '../metrics/address.js';
+import { lifecycleRequestFields, lifecycleRequestProblems } from '../lifecycle/request.js';
 
 /** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -196,7 +197,10 @@ export const releaseRequestSchema = z.strictObject({
   composeOnly: z.boolean().default(false),
   allowLargeDeletion: z.boolean().default(false),
   requestedBy: z.string().optional(),
-}).refine((r) => !(r.fullRun && r.dryRun), { message: '--full-run and --dry-run cannot be combined (a dry run never creates a compose)', path: ['dryRun'] });
+  ...lifecycleRequestFields,
+})
+  .refine((r) => !(r.fullRun && r.dryRun), { message: '--full-run and --dry-run cannot be combined (a dry run never creates a compose)', path: ['dryRun'] })
+  .superRefine(lifecycleRequestProblems);
 export type ReleaseRequestInput = z.input<typeof releaseRequestSchema>;
 export type ReleaseRequest = z.output<typeof releaseRequestSchema>;
 
