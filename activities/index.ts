@@ -6,6 +6,7 @@ import { createComposeActivities } from './compose.js';
 import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createRetentionActivities } from './retention.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -38,6 +39,7 @@ export function createActivities(deps: ReleaseDeps) {
   const compose = createComposeActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createRetentionActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -81,6 +83,8 @@ export function createActivities(deps: ReleaseDeps) {
     ),
     hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
     publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
+    pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
   };
 }
 
