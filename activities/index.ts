@@ -7,6 +7,7 @@ import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type Pro
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
 import { createRetentionActivities } from './retention.js';
+import { createStalenessActivities } from './staleness.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -40,6 +41,7 @@ export function createActivities(deps: ReleaseDeps) {
   const activities = {
     ...createReleaseActivities(deps),
     ...createRetentionActivities(deps),
+    ...createStalenessActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,

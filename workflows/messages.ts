@@ -1,5 +1,6 @@
 // Every message name the pipeline understands, defined once: signals, updates, queries, search attributes.
 // Imported by workflow code and by clients, so it may only import @temporalio/workflow and @temporalio/common.
+import type { StaleReport } from '../src/compose/staleness.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
@@ -119,6 +120,8 @@ export interface ReleaseStatus {
   approvalDeadline: string | null;
   /** Request flags that weaken a check (allowLargeDeletion, disableGpgCheck, ...), one readable line each. */
   requestOverrides?: string[];
+  /** Age of the compose's source metadata per repo, flagged when stale (set when the gate opens; absent in older runs). */
+  sourceMetadata?: StaleReport | null;
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
   /** At the gate: what a signed decision must name (workflows/signedMessages.ts `decisionMessage`). */

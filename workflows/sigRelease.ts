@@ -10,6 +10,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick } from './activityOptions.js';
+import { staleSourceMetadata } from './staleness.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
 import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
 import { composeSig, type ComposeResult } from './compose.js';
@@ -77,6 +78,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const preview = await host.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
+    const sourceMetadata = await staleSourceMetadata(host, r, compose.composeDir);
+    run.note({ sourceMetadata });
     run.fingerprint = fingerprintAtGate(compose.composeId, preview);
     if (decisionsNameCompose()) run.composeAtGate = compose.composeId;
     const decision = await awaitApproval(run, r, runtime, {
@@ -84,6 +87,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       manifest: compose.manifest,
       preview,
       reports: { staging: run.result.staging.preview.reportFile, production: preview.reportFile },
+      sourceMetadata,
     });
     if (!decision) {
       run.setStage('expired', `**${run.title}**: nobody approved before ${run.gate.deadline}; nothing went to production`);

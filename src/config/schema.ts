@@ -91,6 +91,8 @@ export const siteSchema = z.strictObject({
        * latest, staging, production or a running release use are kept besides these.
        */
       keep: z.number().int().min(1, 'must keep at least 1 compose').max(1000).default(5),
+      /** Source metadata (repomd.xml) older than this is flagged at the gate and in `status`. */
+      staleAfter: duration.default('7d'),
     })
     .prefault({}),
   publish: z
