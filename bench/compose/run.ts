@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { buildYumrepofs, startYumrepofs, type FixturePackage } from '../../test/fixtures/yumrepofs.js';
 import { parseSite } from '../../src/config/load.js';
+import { initRoots } from '../../src/config/roots.js';
 import { releaseRequestSchema, sigFileSchema } from '../../src/config/schema.js';
 import { planCompose, planTasks } from '../../src/compose/plan.js';
 import { renderDnfConfig } from '../../src/compose/dnfConfig.js';
@@ -77,6 +78,7 @@ async function main() {
 
     const roots: Roots = { composeRoot: path.join(tmp, 'compose'), stagingRoot: path.join(tmp, 's'), productionRoot: path.join(tmp, 'p') };
     const site = parseSite({ ...roots, repoBaseUrl: server.baseUrl, releases: { '9': { revision: '9.7' } }, compose: { parallelism: PARALLELISM, gpgCheck: false, repoGpgCheck: false } });
+    initRoots(site); // the roots exist and carry their markers, as on a host after `sigrelease init-roots`
     const sigFile = sigFileSchema.parse({ sig: 'bench', name: 'Bench', releases: { '9': { projectId: PROJECT, repos: Object.fromEntries(REPOS.map((r) => [r, { arches: [...ARCHES] }])) } } });
     const planFor = (i: number): ComposePlan =>
       planCompose(releaseRequestSchema.parse({ release: '9', sig: 'bench', hashed: true, fullRun: true }), { sigFile, entry: sigFile.releases['9']!, revision: '9.7' }, site, composeStamp(Date.UTC(2026, 0, 1, 0, 0, i)));
