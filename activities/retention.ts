@@ -15,7 +15,7 @@ import { pruneTargets, type PruneRequest, type PruneTarget } from '../src/retent
 import { SEARCH_ATTRIBUTES, statusQuery } from '../workflows/messages.js';
 import type { ReleaseDeps } from './release.js';
 
-/** Where staging and production record the compose they hold (written by the staging sync and the promotion). */
+/** A marker in the staging or production sig folder naming the compose it holds (first line); see sourceOf. */
 export const COMPOSE_SOURCE_MARKER = '.sigrelease-compose';
 
 export interface PruneReport {
@@ -51,6 +51,28 @@ function heartbeat(details: unknown): void {
 async function readMarker(file: string): Promise<string | null> {
   const text = await fs.readFile(file, 'utf8').catch(() => null);
   return text?.split('\n')[0]?.trim().slice(0, 4096) || null;
+}
+
+/**
+ * What staging or production says it came from: the lifecycle work's source record beside the tree
+ * (`<root>/.sigrelease-state/sources/<rel>/<sig>.json`, its `compose` or `composeId`), else a
+ * `.sigrelease-compose` marker in the sig folder. A record that cannot be read protects nothing it names, so it
+ * stops the prune instead (retryable): better no prune than the production compose gone.
+ */
+async function sourceOf(root: string, sigDir: string, t: PruneTarget): Promise<string | null> {
+  const recordFile = path.join(root, '.sigrelease-state', 'sources', t.release, `${t.sig}.json`);
+  const text = await fs.readFile(recordFile, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  if (text !== null) {
+    try {
+      const r = JSON.parse(text) as { compose?: unknown; composeId?: unknown };
+      const named = [r.compose, r.composeId].find((v): v is string => typeof v === 'string' && v !== '');
+      if (named) return named;
+    } catch {
+      /* not JSON: the message below */
+    }
+    throw ApplicationFailure.create({ type: 'SourceRecordUnreadable', message: `${recordFile} names no compose; nothing removed until it does` });
+  }
+  return readMarker(path.join(sigDir, COMPOSE_SOURCE_MARKER));
 }
 
 /** What `latest` points at (its target's name), even when the target is gone; null without a link. */
@@ -113,8 +135,8 @@ export async function pruneComposeFolders(deps: ReleaseDeps, t: PruneTarget, dry
   const running = await composesOfRunningReleases(deps.client, t);
   const protect = protectedComposes({
     latest: await latestTarget(roots, t),
-    staging: await readMarker(path.join(stagingSigDir(roots, t.release, t.sig), COMPOSE_SOURCE_MARKER)),
-    production: await readMarker(path.join(productionSigDir(roots, t.release, t.sig), COMPOSE_SOURCE_MARKER)),
+    staging: await sourceOf(roots.stagingRoot, stagingSigDir(roots, t.release, t.sig), t),
+    production: await sourceOf(roots.productionRoot, productionSigDir(roots, t.release, t.sig), t),
     running,
   });
   const plan = planPrune(await composeFolders(roots, t), site.compose.keep, protect);

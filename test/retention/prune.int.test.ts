@@ -61,11 +61,14 @@ describe('sigrelease prune', () => {
       fs.linkSync(pkg(4, 'd5-and-d6.rpm'), pkg(5, 'd5-and-d6.rpm'));
       fs.mkdirSync(path.join(base, 'SIG-corex-9.7-20200101.000000')); // another SIG's: never touched
       fs.symlinkSync(dirs[9]!, latestLink(site, '9', 'core'));
-      // Where staging and production came from (markers as the lifecycle work writes them).
+      // Where staging came from, as a marker in its sig folder.
       fs.mkdirSync(stagingSigDir(site, '9', 'core'), { recursive: true });
       fs.mkdirSync(productionSigDir(site, '9', 'core'), { recursive: true });
       fs.writeFileSync(path.join(stagingSigDir(site, '9', 'core'), COMPOSE_SOURCE_MARKER), `${path.basename(dirs[1]!)}\n`);
-      fs.writeFileSync(path.join(productionSigDir(site, '9', 'core'), COMPOSE_SOURCE_MARKER), `core-9-${stamps[0]}\n`);
+      // Production's, as the lifecycle work records it beside the tree (src/lifecycle/sources.ts there).
+      const record = path.join(site.productionRoot, '.sigrelease-state', 'sources', '9', 'core.json');
+      fs.mkdirSync(path.dirname(record), { recursive: true });
+      fs.writeFileSync(record, JSON.stringify({ compose: path.basename(dirs[0]!), composeId: `core-9-${stamps[0]}`, digest: 'x', recordedAt: '', workflowId: 'w' }));
       const removable = [path.basename(dirs[3]!), path.basename(dirs[4]!)];
       const expectedBytes = 4000 + 5000 + 7000;
 
