@@ -8,6 +8,7 @@ import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
 import { createRetentionActivities } from './retention.js';
 import { createStalenessActivities } from './staleness.js';
+import { createFileListLevelActivities } from './fileListLevels.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -42,6 +43,7 @@ export function createActivities(deps: ReleaseDeps) {
     ...createReleaseActivities(deps),
     ...createRetentionActivities(deps),
     ...createStalenessActivities(deps),
+    ...createFileListLevelActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,

@@ -204,3 +204,6 @@ export interface LockStatus {
 export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 
 export type { ComposePlan, ReposyncTask };
+
+/** Asks the file-list writer of one level to walk again (workflows/fileListWriter.ts); sent with signal-with-start. */
+export const fileListsRequestedSignal = defineSignal('fileListsRequested');
