@@ -7,6 +7,9 @@ import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type Pro
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
 import { createLifecycleActivities } from './lifecycle.js';
+import { createRetentionActivities } from './retention.js';
+import { createStalenessActivities } from './staleness.js';
+import { createFileListLevelActivities } from './fileListLevels.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -40,6 +43,9 @@ export function createActivities(deps: ReleaseDeps) {
   const activities = {
     ...createReleaseActivities(deps),
     ...createLifecycleActivities({ site, catalogue }),
+    ...createRetentionActivities(deps),
+    ...createStalenessActivities(deps),
+    ...createFileListLevelActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -83,6 +89,8 @@ export function createActivities(deps: ReleaseDeps) {
     ),
     hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
     publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
+    pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
   };
 }
 

@@ -1,5 +1,6 @@
 // Every message name the pipeline understands, defined once: signals, updates, queries, search attributes.
 // Imported by workflow code and by clients, so it may only import @temporalio/workflow and @temporalio/common.
+import type { StaleReport } from '../src/compose/staleness.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
@@ -124,6 +125,8 @@ export interface ReleaseStatus {
   approvalDeadline: string | null;
   /** Request flags that weaken a check (allowLargeDeletion, disableGpgCheck, ...), one readable line each. */
   requestOverrides?: string[];
+  /** Age of the compose's source metadata per repo, flagged when stale (set when the gate opens; absent in older runs). */
+  sourceMetadata?: StaleReport | null;
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
   /** At the gate: what a signed decision must name (workflows/signedMessages.ts `decisionMessage`). */
@@ -206,3 +209,6 @@ export interface LockStatus {
 export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 
 export type { ComposePlan, ReposyncTask };
+
+/** Asks the file-list writer of one level to walk again (workflows/fileListWriter.ts); sent with signal-with-start. */
+export const fileListsRequestedSignal = defineSignal('fileListsRequested');

@@ -12,6 +12,7 @@ import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick, type HostActivities } from './activityOptions.js';
 import { republishFileLists } from './listsOnly.js';
 import { enterAfterCompose, folderName, refuseUnrecordedStaging, stageCompose, type GateSource } from './reentry.js';
+import { staleSourceMetadata } from './staleness.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
 import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
 import { composeSig, type ComposeResult } from './compose.js';
@@ -66,6 +67,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     refuseUnrecordedStaging(source, preview);
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
+    const sourceMetadata = await staleSourceMetadata(host, r, source.composeDir);
+    run.note({ sourceMetadata });
     run.fingerprint = fingerprintAtGate(source.composeId, preview);
     if (decisionsNameCompose()) run.composeAtGate = source.composeId;
     const compose = { composeId: source.composeId, manifest: source.manifest };
@@ -74,6 +77,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       manifest: compose.manifest,
       preview,
       reports: { ...(run.result.staging ? { staging: run.result.staging.preview.reportFile } : {}), production: preview.reportFile },
+      sourceMetadata,
     });
     if (!decision) {
       run.setStage('expired', `**${run.title}**: nobody approved before ${run.gate.deadline}; nothing went to production`);

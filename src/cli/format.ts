@@ -1,5 +1,6 @@
 // Human-readable status: the stage, compose progress (bars on a terminal) and the production preview.
 import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js';
+import { staleText } from '../compose/staleness.js';
 import { formatBytes } from './common.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
@@ -18,6 +19,8 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
     out.push('this request weakens checks:');
     for (const o of st.requestOverrides) out.push(`  ${o}`);
   }
+  const stale = staleText(st.sourceMetadata);
+  if (stale) out.push(stale.replace(/\*\*/g, '').replace(/^- /gm, '  '));
   if (st.stagingPreview) out.push(`staging: ${previewLine(st.stagingPreview)}`);
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);

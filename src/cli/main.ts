@@ -24,6 +24,7 @@ const COMMANDS: CommandEntry[] = [
   { usage: 'list', summary: 'list releases by stage, SIG and release (default: the running ones)', load: () => import('./runs-command.js').then((m) => ({ register: m.registerRunsCommands })) },
   { usage: 'cancel <release> <sig>', summary: 'cancel the running release of a SIG', load: () => import('./runs-command.js').then((m) => ({ register: m.registerRunsCommands })) },
   { usage: 'schedule', summary: 'nightly composes on Temporal Schedules: one schedule per SIG and release', load: () => import('./schedule.js').then((m) => ({ register: m.registerScheduleCommands })) },
+  { usage: 'prune [release] [sig]', summary: 'remove compose folders beyond compose.keep (never those in use); --dry-run says what and how many bytes', load: () => import('./prune.js') },
   { usage: 'worker', summary: 'run the worker(s) that execute releases', load: () => import('./worker.js') },
   { usage: 'server', summary: 'run the embedded Temporal dev server (SQLite file, Web UI)', load: () => import('./server.js') },
   { usage: 'demo', summary: 'run a full SIG release (core 9) against the embedded dev server and local fixture repos', load: () => import('./demo.js') },

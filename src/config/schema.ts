@@ -87,6 +87,13 @@ export const siteSchema = z.strictObject({
         .refine((l) => new Set(l.map((r) => r.name)).size === l.length, 'names must be unique'),
       gpgCheck: z.boolean().default(true),
       repoGpgCheck: z.boolean().default(true),
+      /**
+       * How many dated composes of each SIG and release `sigrelease prune` keeps (newest first); composes that
+       * latest, staging, production or a running release use are kept besides these.
+       */
+      keep: z.number().int().min(1, 'must keep at least 1 compose').max(1000).default(5),
+      /** Source metadata (repomd.xml) older than this is flagged at the gate and in `status`. */
+      staleAfter: duration.default('7d'),
     })
     .prefault({}),
   publish: z
