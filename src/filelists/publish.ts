@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { syncToDisk } from '../durable.js';
 import type { ChecksumAlgorithm } from './format.js';
+import { imagelistName, writeImagelistFromTimelist } from './imagelist.js';
 import { FdSink } from './sink.js';
 import { generateFileLists } from './walk.js';
 import { ROOT_MARKER_FILE, ROOT_STATE_DIR } from '../config/roots.js';
@@ -46,7 +47,9 @@ export interface PublishFileListsResult {
   module: string;
   /** `[Files]` rows of the timelist. */
   entries: number;
-  /** Lists and aliases whose content was replaced (their previous lists are kept as `<name>-old`). */
+  /** `./<path>` lines of `imagelist-<module>`. */
+  images: number;
+  /** Lists and aliases whose content was replaced (previous timelist and plain list kept as `<name>-old`). */
   changed: string[];
   /** Lists and aliases left exactly as they were. */
   unchanged: string[];
@@ -55,9 +58,11 @@ export interface PublishFileListsResult {
 /** Names this module manages in `dir`; none of them (nor their temp files) may appear in the lists. */
 export function managedNames(module: string, aliases: readonly string[]) {
   const timelist = timelistName(module);
+  const imagelist = imagelistName(module);
   const lists = [FILELIST_NAME, timelist];
-  const all = new Set([...lists, ...lists.map((n) => n + OLD_SUFFIX), ...aliases]);
-  return { timelist, all };
+  // No `-old` of the image list: Fedora's wrapper keeps none, and the Rocky seed keeps `-old` only of what it writes.
+  const all = new Set([...lists, ...lists.map((n) => n + OLD_SUFFIX), imagelist, ...aliases]);
+  return { timelist, imagelist, all };
 }
 
 function assertSafeName(what: string, value: string): void {
@@ -71,7 +76,7 @@ function assertSafeName(what: string, value: string): void {
 
 function validate(module: string, aliases: readonly string[]): void {
   assertSafeName('file-list module', module);
-  const reserved = new Set([FILELIST_NAME, timelistName(module)].flatMap((n) => [n, n + OLD_SUFFIX]));
+  const reserved = new Set([...[FILELIST_NAME, timelistName(module)].flatMap((n) => [n, n + OLD_SUFFIX]), imagelistName(module)]);
   for (const alias of aliases) {
     assertSafeName('timelist alias', alias);
     if (reserved.has(alias)) {
@@ -135,7 +140,8 @@ function atomicCopy(dir: string, src: string, destName: string, owner: FileListO
 }
 
 /**
- * Generates `fullfilelist` and `fullfiletimelist-<module>` for `dir` in one walk and publishes each one only
+ * Generates `fullfilelist` and `fullfiletimelist-<module>` for `dir` in one walk (and `imagelist-<module>` from
+ * the timelist) and publishes each one only
  * if its content changed: the previous list goes to `<name>-old`, the new one is renamed into place, then
  * the aliases are brought in line with the timelist. Unchanged files keep their inode and times. On any
  * error (e.g. BadFileNameError) the published files are left as they were and the temp files removed.
@@ -148,7 +154,7 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new Error(`Cannot publish file lists in ${dir}: it is not a directory (check the dir setting).`);
   }
-  const { timelist, all } = managedNames(opts.module, aliases);
+  const { timelist, imagelist, all } = managedNames(opts.module, aliases);
   const tempPrefixes = [...all].map((n) => `.${n}.tmp-`);
   // The root marker (sigrelease init-roots) and the state folder are ours, not the mirror's: mirrors never copy them.
   const skipTopLevel = (name: string) =>
@@ -156,8 +162,11 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
 
   const tmpFilelist = path.join(dir, tempName(FILELIST_NAME));
   const tmpTimelist = path.join(dir, tempName(timelist));
+  const tmpImagelist = path.join(dir, tempName(imagelist));
+  const temps = [tmpFilelist, tmpTimelist, tmpImagelist];
   const fds: number[] = [];
   let entries: number;
+  let images: number;
   try {
     const flFd = fs.openSync(tmpFilelist, 'wx', LIST_MODE);
     fds.push(flFd);
@@ -176,23 +185,26 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
       signal: opts.signal,
     });
     entries = result.entries;
+    const ilFd = fs.openSync(tmpImagelist, 'wx', LIST_MODE);
+    fds.push(ilFd);
+    images = writeImagelistFromTimelist(tmpTimelist, new FdSink(ilFd));
     for (const fd of fds.splice(0)) {
       fs.fsyncSync(fd);
       fs.closeSync(fd);
     }
   } catch (err) {
     for (const fd of fds) fs.closeSync(fd);
-    fs.rmSync(tmpFilelist, { force: true });
-    fs.rmSync(tmpTimelist, { force: true });
+    for (const tmp of temps) fs.rmSync(tmp, { force: true });
     throw err;
   }
 
   const changed: string[] = [];
   const unchanged: string[] = [];
   try {
-    for (const [name, tmp] of [
-      [FILELIST_NAME, tmpFilelist],
-      [timelist, tmpTimelist],
+    for (const [name, tmp, keepOld] of [
+      [FILELIST_NAME, tmpFilelist, true],
+      [timelist, tmpTimelist, true],
+      [imagelist, tmpImagelist, false],
     ] as const) {
       const published = path.join(dir, name);
       if (sameContent(tmp, published)) {
@@ -200,7 +212,7 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
         unchanged.push(name);
         continue;
       }
-      if (fs.existsSync(published)) atomicCopy(dir, published, name + OLD_SUFFIX, owner);
+      if (keepOld && fs.existsSync(published)) atomicCopy(dir, published, name + OLD_SUFFIX, owner);
       settle(tmp, owner);
       fs.renameSync(tmp, published);
       changed.push(name);
@@ -215,10 +227,9 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
       }
     }
   } finally {
-    fs.rmSync(tmpFilelist, { force: true });
-    fs.rmSync(tmpTimelist, { force: true });
+    for (const tmp of temps) fs.rmSync(tmp, { force: true });
   }
   // Makes the renames durable.
   if (changed.length > 0) syncToDisk(dir);
-  return { dir, module: opts.module, entries, changed, unchanged };
+  return { dir, module: opts.module, entries, images, changed, unchanged };
 }

@@ -39,7 +39,7 @@ describe('publishFileLists activity', () => {
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
     const aliases = ['fullfiletimelist', 'fullfiletimelist-rocky-linux'];
     const result = (await env.run(publishFileLists, { dir, module: 'sig', aliases })) as PublishFileListsResult;
-    expect(result.changed).toEqual(['fullfilelist', 'fullfiletimelist-sig', ...aliases]);
+    expect(result.changed).toEqual(['fullfilelist', 'fullfiletimelist-sig', 'imagelist-sig', ...aliases]);
     expect(heartbeats.at(-1)).toEqual({ entries: 12 });
     expect(logger.lines).toContain('WARN Could not stat ./dangling.  Dangling symlink?');
   });

@@ -68,6 +68,9 @@ describe('published lists, read as quick-fedora-mirror reads them', () => {
     fs.writeFileSync(path.join(dir, '9', 'core', 'README'), 'hello\n');
     fs.symlinkSync('9', path.join(dir, '9-stable'));
     fs.mkdirSync(path.join(dir, '9', 'core', 'empty'));
+    fs.mkdirSync(path.join(dir, '9', 'core', 'images'));
+    fs.writeFileSync(path.join(dir, '9', 'core', 'images', 'core-9.iso'), Buffer.alloc(4096, 3));
+    fs.writeFileSync(path.join(dir, '9', 'core', 'images', 'core-9.qcow2'), Buffer.alloc(1000, 4));
 
     await publishFileLists({ dir, module: 'sig' });
     // Published twice: the second walk sees the first's lists at the top and must not list them.
@@ -83,8 +86,19 @@ describe('published lists, read as quick-fedora-mirror reads them', () => {
       expect(row.time, row.path).toBeGreaterThan(0);
     }
     const listed = view.files.map((f) => f.path).sort();
-    const managed = new Set(['fullfilelist', 'fullfilelist-old', 'fullfiletimelist-sig', 'fullfiletimelist-sig-old', 'fullfiletimelist']);
+    const managed = new Set(['fullfilelist', 'fullfilelist-old', 'fullfiletimelist-sig', 'fullfiletimelist-sig-old', 'fullfiletimelist', 'imagelist-sig']);
     expect(listed).toEqual(treeEntries(dir, managed).sort());
+
+    // The image list, fetched by the client with the module's lists: `./<path>` of listed image files only.
+    const imageLines = fs.readFileSync(path.join(dir, 'imagelist-sig'), 'utf8').split('\n').filter((l) => l !== '');
+    expect(imageLines.sort()).toEqual(['./9/core/images/core-9.iso', './9/core/images/core-9.qcow2']);
+    for (const line of imageLines) {
+      const rel = line.slice(2);
+      expect(line.startsWith('./'), line).toBe(true);
+      expect(fs.lstatSync(path.join(dir, rel)).isFile(), line).toBe(true);
+      expect(/\.(iso|qcow2?|raw(\.xz)?|tar\.[gx]z|vmdk|vdi|vmx|ova|box)$/.test(rel), line).toBe(true);
+      expect(listed, line).toContain(rel);
+    }
 
     expect([...view.checksums.keys()]).toEqual(['SHA1', 'MD5', 'SHA256', 'SHA512']);
     for (const [algo, rows] of view.checksums) {

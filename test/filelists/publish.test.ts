@@ -30,10 +30,11 @@ describe('publishFileLists', () => {
       dir,
       module: 'sig',
       entries: 12,
-      changed: ['fullfilelist', 'fullfiletimelist-sig', 'fullfiletimelist'],
+      images: 0,
+      changed: ['fullfilelist', 'fullfiletimelist-sig', 'imagelist-sig', 'fullfiletimelist'],
       unchanged: [],
     });
-    for (const name of ['fullfilelist', 'fullfiletimelist-sig', 'fullfiletimelist']) {
+    for (const name of ['fullfilelist', 'fullfiletimelist-sig', 'imagelist-sig', 'fullfiletimelist']) {
       expect(fs.statSync(at(name)).mode & 0o777, name).toBe(0o644);
     }
     expect(fs.readFileSync(at('fullfiletimelist'))).toEqual(fs.readFileSync(at('fullfiletimelist-sig')));
@@ -47,7 +48,7 @@ describe('publishFileLists', () => {
     await publishFileLists({ dir, module: 'sig', aliases, ...quiet });
     fs.writeFileSync(at('README'), 'changed\n');
     await publishFileLists({ dir, module: 'sig', aliases, ...quiet }); // now the -old copies exist too
-    const ours = /^(\.)?(fullfilelist|fullfiletimelist)/;
+    const ours = /^(\.)?(fullfilelist|fullfiletimelist|imagelist)/;
     const timelistPaths = filesRows(fs.readFileSync(at('fullfiletimelist-sig'), 'utf8')).map((r) => r.path);
     expect(timelistPaths.filter((p) => ours.test(p))).toEqual([]);
     const plain = fs.readFileSync(at('fullfilelist'), 'utf8').trimEnd().split('\n');
@@ -67,7 +68,7 @@ describe('publishFileLists', () => {
 
   it('leaves unchanged lists untouched: same inode, same times, no -old copy', async () => {
     await publishFileLists({ dir, module: 'sig', ...quiet });
-    const names = ['fullfilelist', 'fullfiletimelist-sig', 'fullfiletimelist'];
+    const names = ['fullfilelist', 'fullfiletimelist-sig', 'imagelist-sig', 'fullfiletimelist'];
     const before = names.map((n) => snapshot(at(n)));
     const second = await publishFileLists({ dir, module: 'sig', ...quiet });
     expect(second.changed).toEqual([]);
@@ -107,7 +108,7 @@ describe('publishFileLists', () => {
     ['invalid UTF-8', Buffer.from([0x62, 0x61, 0x64, 0xff])],
   ])('refuses a tree with a name containing %s and leaves the published lists as they were', async (_what, name) => {
     await publishFileLists({ dir, module: 'sig', ...quiet });
-    const names = ['fullfilelist', 'fullfiletimelist-sig', 'fullfiletimelist'];
+    const names = ['fullfilelist', 'fullfiletimelist-sig', 'imagelist-sig', 'fullfiletimelist'];
     const before = names.map((n) => snapshot(at(n)));
     const subdir = path.join(dir, 'x86_64/os/Packages/h');
     const bad = typeof name === 'string' ? path.join(subdir, name) : Buffer.concat([Buffer.from(`${subdir}/`), name]);

@@ -94,7 +94,7 @@ describe('a SIG release, end to end', () => {
       const category = productionCategory(site);
       const listed = fs.readFileSync(path.join(category, 'fullfilelist'), 'utf8').trim().split('\n');
       const find = await execa('find', ['.'], { cwd: category });
-      const ours = new Set(['fullfilelist', 'fullfilelist-old', 'fullfiletimelist', 'fullfiletimelist-sig', 'fullfiletimelist-sig-old'].map((n) => `./${n}`));
+      const ours = new Set(['fullfilelist', 'fullfilelist-old', 'fullfiletimelist', 'fullfiletimelist-sig', 'fullfiletimelist-sig-old', 'imagelist-sig'].map((n) => `./${n}`));
       expect(new Set(listed)).toEqual(new Set(find.stdout.split('\n').filter((l) => !ours.has(l))));
       expect(fs.readFileSync(path.join(category, 'fullfiletimelist-sig'), 'utf8')).toMatch(/^\[Version\]\n2\n\n\[Files\]\n[\s\S]*\[End\]\n$/);
     });

@@ -21,7 +21,7 @@ import { failureSizes, fastRuntime, finalAttempts, pendingActivities, seconds, s
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('[disk-full] SKIPPED: these tests mount a tmpfs and need root (run the suite as root to include them)');
 
-const LISTS = ['fullfilelist', 'fullfiletimelist', 'fullfiletimelist-sig'];
+const LISTS = ['fullfilelist', 'fullfiletimelist', 'fullfiletimelist-sig', 'imagelist-sig'];
 /** rsync's scratch dir (`--partial-dir`): a failed transfer keeps its partial file there for the retry. */
 const SCRATCH = /(^|\/)\.rsync-partial\//;
 
