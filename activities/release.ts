@@ -1,6 +1,7 @@
 // Activities that belong to the release as a whole: validating and planning the request, the production
 // lock hand-off, and notifications. The heavy work lives in compose.ts, publish.ts and filelists.ts.
 import { activityInfo } from '@temporalio/activity';
+import type { FileListLevel } from '../src/filelists/levels.js';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, type Catalogue } from '../src/config/load.js';
@@ -35,7 +36,7 @@ export interface ResolvedRelease {
   approval: { approvers: string[]; reminderInterval: string; expireAfter: string; requireSignature?: boolean; forbidSelfApproval?: boolean };
   /** Who started the run (absent in runs resolved before starts were recorded). */
   starter?: Starter;
-  fileListLevels: Array<'sig' | 'root'>;
+  fileListLevels: FileListLevel[];
   /** publish.metadataGrace; absent in runs started before it existed (then: no grace). */
   metadataGrace?: string;
   hostTaskQueue?: string;

@@ -3,7 +3,7 @@
 // list is rewritten only if its content changed, with its `-old` copy, its alias and the configured owner.
 import { patched, upsertMemo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
-import { productionCategory } from '../src/paths.js';
+import { fileListLevelDir, releaseFileListLevels } from '../src/filelists/levels.js';
 import type { HostActivities } from './activityOptions.js';
 import { lockWorkflowId } from './productionLock.js';
 import type { ProductionLockTurn } from './promotion.js';
@@ -13,13 +13,12 @@ export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, ho
   patched('enter-at-lists');
   upsertMemo({ mode: 'lists' });
   // One level when asked (--level), else the levels a promotion writes (publish.fileListLevels).
-  const levels = r.entry?.listLevel ? [r.entry.listLevel] : ['sig', ...r.fileListLevels.filter((l) => l === 'root')];
+  const levels = r.entry?.listLevel ? [r.entry.listLevel] : releaseFileListLevels(r.fileListLevels).filter((l) => l !== 'rocky' || patched('file-list-level-rocky'));
   run.setStage('waiting-for-production-lock');
   await lock.acquire(lockWorkflowId(r.roots.productionRoot), r.plan.release, r.plan.sig);
   run.setStage('publishing-lists');
   for (const level of levels) {
-    const target = level === 'root' ? { dir: r.roots.productionRoot, module: 'rocky' } : { dir: productionCategory(r.roots), module: 'sig' };
-    run.result.fileLists.push(await host.long.publishFileLists({ ...target, owner: r.owner }));
+    run.result.fileLists.push(await host.long.publishFileLists({ ...fileListLevelDir(level, r.roots), owner: r.owner }));
   }
   await lock.release();
   const changed = run.result.fileLists.flatMap((l) => l.changed.map((name) => `${l.dir}/${name}`));

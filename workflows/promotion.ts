@@ -3,7 +3,7 @@
 import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
-import { productionCategory, productionReleaseDir } from '../src/paths.js';
+import { productionReleaseDir } from '../src/paths.js';
 import { deletionsOf } from '../src/publish/guard.js';
 import { quick, type HostActivities } from './activityOptions.js';
 import { asRunFailure } from './approvedStaging.js';
@@ -14,6 +14,7 @@ import { recordLockWait } from './metrics.js';
 import { lockWorkflowId } from './productionLock.js';
 import { grantMatches } from './lockRequests.js';
 import type { ReleaseRun } from './releaseRun.js';
+import { publishReleaseFileLists } from './releaseFileLists.js';
 
 /** This run's turns at the production lock: asked for, granted, given back. */
 export class ProductionLockTurn {
@@ -92,10 +93,7 @@ export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): P
       run.result.production = await syncProduction(run, p, lockId);
       run.result.hardlink = await p.host.long.hardlinkRelease({ dir: productionReleaseDir(p.r.roots, p.r.plan.release) });
       run.setStage('publishing-lists');
-      run.result.fileLists.push(await p.host.long.publishFileLists({ dir: productionCategory(p.r.roots), module: 'sig', owner: p.r.owner }));
-      if (p.r.fileListLevels.includes('root')) {
-        run.result.fileLists.push(await p.host.long.publishFileLists({ dir: p.r.roots.productionRoot, module: 'rocky', owner: p.r.owner }));
-      }
+      await publishReleaseFileLists(run, p.r, p.host);
     } catch (e) {
       // A bug fails the workflow task with nothing sent, so that the fixed worker replays to this very point.
       if (!isUnexpected(e)) await p.lock.release();

@@ -1,6 +1,7 @@
 // One place that says what a valid SIG catalogue entry, site config and release request look like.
 // Every name that ends up in a path or a command line is checked here, before anything runs.
 import { z } from 'zod';
+import { FILE_LIST_LEVELS } from '../filelists/levels.js';
 import { durationMs, isDuration } from '../../workflows/duration.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
 import { rootLayoutProblems } from './roots.js';
@@ -101,8 +102,12 @@ export const siteSchema = z.strictObject({
       /** Largest share of the target's files that one sync may delete without an explicit override. */
       maxDeleteShare: z.number().min(0).max(1).default(0.1),
       maxDeleteCount: z.number().int().nonnegative().optional(),
-      /** Levels at which file lists are written: the sig category is always written. */
-      fileListLevels: z.array(z.enum(['sig', 'root'])).default(['sig']),
+      /**
+       * Levels at which file lists are written, as the seed does (src/filelists/levels.ts): the sig category is
+       * always written; `root` (the production root's lists, covering rocky, sig and vault) by default; `rocky`
+       * (the rocky category, mirror/pub/rocky) when asked.
+       */
+      fileListLevels: z.array(z.enum(FILE_LIST_LEVELS)).default(['sig', 'root']),
       /**
        * How long production keeps what left staging (superseded packages and metadata blobs) after the new
        * repomd.xml files are live: a client that read the old repomd.xml a moment earlier still finds the files
