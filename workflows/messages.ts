@@ -210,5 +210,8 @@ export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 
 export type { ComposePlan, ReposyncTask };
 
-/** Asks the file-list writer of one level to walk again (workflows/fileListWriter.ts); sent with signal-with-start. */
-export const fileListsRequestedSignal = defineSignal('fileListsRequested');
+/**
+ * Asks the file-list writer of one level to walk again (workflows/fileListWriter.ts); sent with signal-with-start.
+ * A requester that names itself is answered (fileListsWritten) when the walk covering its request has ended.
+ */
+export const fileListsRequestedSignal = defineSignal<[{ workflowId: string; requestId: string }?]>('fileListsRequested');

@@ -161,16 +161,16 @@ describe('the release lifecycle', () => {
   it('republishes the lists alone at the root level, as a run of its own', async () => {
     await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const root = path.join(site.productionRoot, 'fullfiletimelist-rocky');
-      // The root is a default level: the promotions above wrote its lists; something new in the vault changes them.
+      // The root is a default level: the promotions above wrote its lists; something new at the top changes them.
       expect(fs.existsSync(root)).toBe(true);
-      fs.mkdirSync(path.join(site.productionRoot, 'mirror', 'vault', 'sig', '9.5', 'lists-check'), { recursive: true });
+      fs.mkdirSync(path.join(site.productionRoot, 'lists-check'));
       const result = (await (await start(client, taskQueue, { release: '9', sig: 'core', from: 'lists', listLevel: 'root' }, 'lists')).result()) as ReleaseResult;
       expect(result).toMatchObject({ outcome: 'published', mode: 'lists' });
       expect(result.fileLists.map((l) => l.dir)).toEqual([site.productionRoot]);
       expect(fs.readFileSync(root, 'utf8')).toContain('mirror/pub/sig/9/core/');
       expect(fs.readFileSync(root, 'utf8')).not.toContain('.sigrelease-state');
       expect(result.fileLists[0]!.changed).toContain('fullfiletimelist-rocky');
-      expect(fs.readFileSync(root, 'utf8')).toContain('\tmirror/vault/sig/9.5/lists-check\n');
+      expect(fs.readFileSync(root, 'utf8')).toContain('\tlists-check\n');
       // Nothing changed since: a second publication rewrites nothing.
       const again = (await (await start(client, taskQueue, { release: '9', sig: 'core', from: 'lists', listLevel: 'root' }, 'lists-again')).result()) as ReleaseResult;
       expect(again.fileLists[0]!.changed).toEqual([]);
