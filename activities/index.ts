@@ -6,6 +6,8 @@ import { createComposeActivities } from './compose.js';
 import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createLockActivities } from './lock.js';
+import { fencedProductionWrite } from './fence.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -38,6 +40,7 @@ export function createActivities(deps: ReleaseDeps) {
   const compose = createComposeActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createLockActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -76,11 +79,12 @@ export function createActivities(deps: ReleaseDeps) {
     syncToStaging: requiringRoots(site, ['compose', 'staging'], activities.syncToStaging),
     // An unmounted production would show the approver "everything is new": the preview checks it too.
     previewProduction: requiringRoots(site, ['staging', 'production'], activities.previewProduction),
-    syncToProduction: requiringRoots(site, ['staging', 'production'], (input: ProductionSyncInput) =>
+    // Production writes present the holder's fencing token (activities/fence.ts): a turn that ended writes nothing.
+    syncToProduction: requiringRoots(site, ['staging', 'production'], fencedProductionWrite(site, (input: ProductionSyncInput) =>
       activities.syncToProduction({ ...input, keep: keepFor(input.target) }),
-    ),
-    hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
-    publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    )),
+    hardlinkRelease: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.hardlinkRelease)),
+    publishFileLists: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.publishFileLists)),
   };
 }
 
