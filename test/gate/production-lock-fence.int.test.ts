@@ -1,0 +1,191 @@
+// A production lock that cannot be outlived or lost (issue 12 item 7): a holder whose turn ended (lease ran
+// out, an operator forced it, the lock was terminated) is told, and its production writes are refused by the
+// fence once the next holder has written; a waiting run whose lock lost its request still gets production.
+// Two SIGs of one release share the lock. The compose is faked (no dnf); staging, the production sync,
+// hardlink, file lists and the fence are real, and so are the lock's lease and allowlist: the tests configure
+// them (site config lock.lease, lock.operators; runtime lock.checkEvery), never step around them.
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { activityInfo, Context } from '@temporalio/activity';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { createActivities } from '../../activities/index.js';
+import { startRelease } from '../../src/client.js';
+import type { SiteConfig } from '../../src/config/schema.js';
+import { readFence } from '../../src/lock/fence.js';
+import { productionSigDir, stagingSigDir } from '../../src/paths.js';
+import { approveSignal, forceReleaseUpdate, lockStatusQuery, statusQuery, type LockStatus } from '../../workflows/messages.js';
+import { lockWorkflowId } from '../../workflows/productionLock.js';
+import type { RuntimeOptions } from '../../workflows/sigRelease.js';
+import { failureChain, testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
+import { treeDigest } from '../helpers/trees.js';
+import { cleanUp, composeWithoutDnf, fastRuntime, smallRelease, testWorkflowId, untilStage, type ActivityOverrides } from './support.js';
+
+/**
+ * Holds the production sync of the run `heldRun()` names until the test opens it (heartbeating meanwhile, as
+ * a slow rsync would), then runs the worker's own fenced syncToProduction: the fence is not stepped around.
+ */
+function heldProductionSync(site: SiteConfig, heldRun: () => string | null) {
+  const real = createActivities({ site, catalogue: testCatalogue() });
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const overrides: ActivityOverrides = {
+    ...composeWithoutDnf(),
+    syncToProduction: async (input) => {
+      if (activityInfo().workflowExecution?.runId === heldRun()) {
+        let isOpen = false;
+        void opened.then(() => (isOpen = true));
+        const deadline = Date.now() + 120_000;
+        while (!isOpen && Date.now() < deadline) {
+          Context.current().heartbeat();
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      return real.syncToProduction(input);
+    },
+  };
+  return { overrides, open };
+}
+
+const lockStatus = (client: Client, site: SiteConfig) => client.workflow.getHandle(lockWorkflowId(site.productionRoot)).query(lockStatusQuery);
+const untilLock = (client: Client, site: SiteConfig, what: string, ok: (s: LockStatus) => boolean) =>
+  waitFor(`the production lock: ${what}`, async () => {
+    const s = await lockStatus(client, site).catch(() => undefined);
+    return s && ok(s) ? s : undefined;
+  });
+
+/** core holds the lock (its production sync held), cloud waits in line behind it. */
+async function coreHoldsCloudWaits(client: Client, site: SiteConfig, taskQueue: string, label: string, runtime: RuntimeOptions, setHeld: (runId: string) => void) {
+  const ids = { core: testWorkflowId('core', label), cloud: testWorkflowId('cloud', label) };
+  const start = (sig: 'core' | 'cloud') => startRelease(client, site, testCatalogue(), smallRelease(sig), { taskQueue, workflowId: ids[sig], runtime });
+  const [core, cloud] = await Promise.all([start('core'), start('cloud')]);
+  setHeld((await core.describe()).runId);
+  await Promise.all([untilStage(core, 'awaiting-approval'), untilStage(cloud, 'awaiting-approval')]);
+  await core.signal(approveSignal, { by: 'alice' });
+  await untilStage(core, 'promoting');
+  await cloud.signal(approveSignal, { by: 'bob' });
+  return { ids, core, cloud };
+}
+
+/** The holder whose turn ended: its held production write is refused by the fence, naming both grants. */
+async function expectFencedOut(core: WorkflowHandle, site: SiteConfig, coreToken: number) {
+  const failure = await core.result().then(
+    () => null,
+    (e: unknown) => failureChain(e),
+  );
+  expect(failure).toMatch(/FencedOut/);
+  const fence = await readFence(site.productionRoot);
+  expect(fence).toBeGreaterThan(coreToken);
+  expect(failure).toContain(`grant is number ${coreToken}`);
+  expect(failure).toContain(`grant ${fence}`);
+  expect(fs.existsSync(productionSigDir(site, '9', 'core'))).toBe(false);
+}
+
+const cloudIsInProduction = (site: SiteConfig) => expect(treeDigest(productionSigDir(site, '9', 'cloud'))).toEqual(treeDigest(stagingSigDir(site, '9', 'cloud')));
+
+describe('production lock: fenced, told, forced, never lost', () => {
+  it('refuses the writes of a holder whose lease ran out once the next holder has written, and tells it', async () => {
+    // A lease long enough for a small promotion, short enough for a test: the held core sync outlives it.
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { lease: '20s' } } });
+    let coreRun: string | null = null;
+    const held = heldProductionSync(site, () => coreRun);
+    await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
+      let ids: Record<string, string> = {};
+      try {
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lease-expired', fastRuntime(), (r) => (coreRun = r));
+        ids = setup.ids;
+        const held1 = await untilLock(client, site, 'core holds it with a token', (s) => s.holder === ids.core && typeof s.token === 'number');
+        const coreToken = held1.token!;
+
+        // The lease runs out while core's sync is still held; cloud is granted and promotes.
+        expect((await setup.cloud.result()).outcome).toBe('promoted');
+        const after = await lockStatus(client, site);
+        expect(after.expiredLeases?.map((x) => [x.workflowId, x.token])).toEqual([[ids.core, coreToken]]);
+        const coreStatus = await waitFor('core to be told its lease ran out', async () => {
+          const s = await setup.core.query(statusQuery);
+          return s.warnings.some((w) => w.includes('lease') && w.includes('ran out')) ? s : undefined;
+        });
+        expect(coreStatus.warnings.join('\n')).toContain(`grant ${coreToken}`);
+
+        held.open();
+        await expectFencedOut(setup.core, site, coreToken);
+        cloudIsInProduction(site);
+      } finally {
+        held.open();
+        await cleanUp(client, site, Object.values(ids));
+      }
+    });
+  });
+
+  it('lets only an allowlisted operator force the lock free, records who and why, and fences out the holder', async () => {
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { operators: ['olivia'] } } });
+    let coreRun: string | null = null;
+    const held = heldProductionSync(site, () => coreRun);
+    await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
+      let ids: Record<string, string> = {};
+      try {
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'forced', fastRuntime(), (r) => (coreRun = r));
+        ids = setup.ids;
+        const before = await untilLock(client, site, 'core holds it, cloud waits', (s) => s.holder === ids.core && s.queue.join() === ids.cloud);
+        const lock = client.workflow.getHandle(lockWorkflowId(site.productionRoot));
+
+        const refused = await lock.executeUpdate(forceReleaseUpdate, { args: [{ by: 'mallory', reason: 'I want my release out' }] }).then(
+          () => null,
+          (e: unknown) => failureChain(e),
+        );
+        expect(refused).toMatch(/NotALockOperator/);
+        expect(refused).toContain('"mallory" may not force the production lock free');
+        const noReason = await lock.executeUpdate(forceReleaseUpdate, { args: [{ by: 'olivia', reason: '' }] }).then(
+          () => null,
+          (e: unknown) => failureChain(e),
+        );
+        expect(noReason).toMatch(/"reason" must say why/);
+        expect(await lockStatus(client, site)).toMatchObject({ holder: ids.core, queue: [ids.cloud], forcedReleases: [] });
+
+        const forced = await lock.executeUpdate(forceReleaseUpdate, { args: [{ by: 'olivia', reason: 'core sync hung on a dead NFS mount' }] });
+        expect(forced).toMatchObject({ by: 'olivia', reason: 'core sync hung on a dead NFS mount', holder: { workflowId: ids.core, token: before.token } });
+        expect((await lockStatus(client, site)).forcedReleases).toEqual([forced]);
+
+        expect((await setup.cloud.result()).outcome).toBe('promoted');
+        await waitFor('core to be told it was forced out', async () => {
+          const s = await setup.core.query(statusQuery);
+          return s.warnings.some((w) => w.includes('taken from this run') && w.includes('olivia') && w.includes('dead NFS mount')) ? true : undefined;
+        });
+        held.open();
+        await expectFencedOut(setup.core, site, before.token!);
+        cloudIsInProduction(site);
+      } finally {
+        held.open();
+        await cleanUp(client, site, Object.values(ids));
+      }
+    });
+  });
+
+  it('gives production to a waiting run after the lock workflow was terminated under it', async () => {
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused' });
+    let coreRun: string | null = null;
+    const held = heldProductionSync(site, () => coreRun);
+    await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
+      let ids: Record<string, string> = {};
+      try {
+        const runtime = { ...fastRuntime(), lock: { checkEvery: '2s' } };
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lock-terminated', runtime, (r) => (coreRun = r));
+        ids = setup.ids;
+        const before = await untilLock(client, site, 'core holds it, cloud waits', (s) => s.holder === ids.core && s.queue.join() === ids.cloud);
+        await client.workflow.getHandle(lockWorkflowId(site.productionRoot)).terminate('an operator ended the lock by mistake');
+
+        // cloud finds its request gone, sends it again, and a new lock (which knows nothing of core) grants it.
+        expect((await setup.cloud.result()).outcome).toBe('promoted');
+        const cloudStatus = await setup.cloud.query(statusQuery);
+        expect(cloudStatus.warnings.join('\n')).toContain("had lost this run's request");
+        cloudIsInProduction(site);
+
+        // The terminated lock's holder is fenced out by the new lock's higher grant.
+        held.open();
+        await expectFencedOut(setup.core, site, before.token!);
+      } finally {
+        held.open();
+        await cleanUp(client, site, Object.values(ids));
+      }
+    });
+  });
+});
