@@ -125,11 +125,12 @@ export async function productionLock(input: LockInput): Promise<void> {
       forceReleaseUpdate,
       async (req) => {
         const h = holder;
-        if (!h) throw ApplicationFailure.create({ type: 'NoLockHolder', nonRetryable: true, message: `the production lock ${me} has no holder; nothing to release` });
-        // The allowlist is the worker's site config (lock.operators), which only an activity can read.
+        // The allowlist is the worker's site config (lock.operators), which only an activity can read. Checked
+        // first: someone not on it learns nothing about the lock.
         await quick.checkLockOperator({ by: req.by }).catch((e: unknown) => {
           throw ApplicationFailure.create({ type: 'NotALockOperator', nonRetryable: true, message: failureMessage(e) });
         });
+        if (!h) throw ApplicationFailure.create({ type: 'NoLockHolder', nonRetryable: true, message: `the production lock ${me} has no holder; nothing to release` });
         // The turn the operator saw may have ended while the allowlist was checked: never free the next one.
         if (holder !== h) throw ApplicationFailure.create({ type: 'NoLockHolder', nonRetryable: true, message: `${h.workflowId} gave the production lock back meanwhile; nothing was forced` });
         const record: ForcedRelease = { by: req.by, reason: req.reason, at: new Date().toISOString(), holder: { workflowId: h.workflowId, runId: h.runId, token: h.token } };

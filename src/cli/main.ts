@@ -30,6 +30,7 @@ const COMMANDS: CommandEntry[] = [
   { usage: 'init-roots', summary: "create the site's roots if needed and write each one's marker (once)", load: () => import('./initRoots.js').then((m) => ({ register: m.registerInitRootsCommand })) },
   { usage: 'doctor', summary: 'check this host: tools, site and catalogue, roots and markers, Temporal, search attributes, workers', load: () => import('./doctor.js').then((m) => ({ register: m.registerDoctorCommand })) },
   { usage: 'token', summary: 'signing keys and tokens for Temporal authorization (JWT)', load: () => import('./token.js').then((m) => ({ register: (p: Command) => m.registerTokenCommand(p) })) },
+  { usage: 'lock', summary: 'the production lock: status, and force-release for operators', load: () => import('./lock.js').then((m) => ({ register: m.registerLockCommands })) },
   { usage: 'filelist', summary: 'write a fullfiletimelist (and fullfilelist) for a tree, like create-filelist', load: () => import('./filelist.js').then((m) => ({ register: (p: Command) => m.registerFilelistCommand(p) })) },
 ];
 

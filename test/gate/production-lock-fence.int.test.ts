@@ -5,6 +5,8 @@
 // hardlink, file lists and the fence are real, and so are the lock's lease and allowlist: the tests configure
 // them (site config lock.lease, lock.operators; runtime lock.checkEvery), never step around them.
 import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { activityInfo, Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -13,11 +15,12 @@ import { startRelease } from '../../src/client.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { readFence } from '../../src/lock/fence.js';
 import { productionSigDir, stagingSigDir } from '../../src/paths.js';
-import { approveSignal, forceReleaseUpdate, lockStatusQuery, statusQuery, type LockStatus } from '../../workflows/messages.js';
+import { approveSignal, forceReleaseUpdate, lockStatusQuery, statusQuery, type ForcedRelease, type LockStatus } from '../../workflows/messages.js';
 import { lockWorkflowId } from '../../workflows/productionLock.js';
 import type { RuntimeOptions } from '../../workflows/sigRelease.js';
 import { failureChain, testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
+import { runCli } from '../cli/bad-input-cases.js';
 import { cleanUp, composeWithoutDnf, fastRuntime, smallRelease, testWorkflowId, untilStage, type ActivityOverrides } from './support.js';
 
 /**
@@ -141,9 +144,20 @@ describe('production lock: fenced, told, forced, never lost', () => {
         expect(noReason).toMatch(/"reason" must say why/);
         expect(await lockStatus(client, site)).toMatchObject({ holder: ids.core, queue: [ids.cloud], forcedReleases: [] });
 
-        const forced = await lock.executeUpdate(forceReleaseUpdate, { args: [{ by: 'olivia', reason: 'core sync hung on a dead NFS mount' }] });
+        // The operator uses the CLI, which reads the same site file as the worker.
+        const siteFile = path.join(path.dirname(site.productionRoot), 'site.yaml');
+        fs.writeFileSync(siteFile, YAML.stringify(site));
+        const cli = (...args: string[]) => runCli(['--site', siteFile, '--json', 'lock', ...args], {});
+        const done = await cli('force-release', '--by', 'olivia', '--reason', 'core sync hung on a dead NFS mount');
+        expect(done.exitCode, done.stderr).toBe(0);
+        const forced = JSON.parse(done.stdout) as ForcedRelease;
         expect(forced).toMatchObject({ by: 'olivia', reason: 'core sync hung on a dead NFS mount', holder: { workflowId: ids.core, token: before.token } });
-        expect((await lockStatus(client, site)).forcedReleases).toEqual([forced]);
+        const shown = await cli('status');
+        expect(shown.exitCode, shown.stderr).toBe(0);
+        expect((JSON.parse(shown.stdout) as LockStatus).forcedReleases).toEqual([forced]);
+        const again = await cli('force-release', '--by', 'mallory', '--reason', 'me too');
+        expect(again.exitCode).toBe(2);
+        expect(again.stderr).toContain('"mallory" may not force the production lock free');
 
         expect((await setup.cloud.result()).outcome).toBe('promoted');
         await waitFor('core to be told it was forced out', async () => {
