@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { publishFileLists } from '../../src/filelists/publish.js';
 import { admitProductionWrite, FENCE_DIR, FencedOutError, fenceVerdict, readFence } from '../../src/lock/fence.js';
 import { appendBounded, forceReleaseProblem, isFenceToken, isLockOperator, nextFenceToken, requestState } from '../../workflows/lockRequests.js';
 
@@ -51,6 +52,17 @@ describe('fencing tokens', () => {
     // The highest grant is always admitted; whoever else is refused was refused for a higher number.
     expect(results.at(-1)!.status).toBe('fulfilled');
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(FencedOutError);
+  });
+
+  it('is never listed in the mirror file lists of the production root', async () => {
+    const root = productionRoot();
+    fs.writeFileSync(path.join(root, 'README'), 'hello\n');
+    await admitProductionWrite(root, 7);
+    await publishFileLists({ dir: root, module: 'rocky' });
+    const plain = fs.readFileSync(path.join(root, 'fullfilelist'), 'utf8').trimEnd().split('\n');
+    expect(plain).toContain('./README');
+    expect(plain.filter((l) => l.includes(FENCE_DIR))).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'fullfiletimelist-rocky'), 'utf8')).not.toContain(FENCE_DIR);
   });
 });
 
