@@ -65,8 +65,10 @@ async function coreHoldsCloudWaits(client: Client, site: SiteConfig, taskQueue: 
   await Promise.all([untilStage(core, 'awaiting-approval'), untilStage(cloud, 'awaiting-approval')]);
   await core.signal(approveSignal, { by: 'alice' });
   await untilStage(core, 'promoting');
+  // Seen holding before anyone waits: a lease ends a turn only once someone waits, so this cannot be missed.
+  const coreGrant = await untilLock(client, site, 'core holds it with a grant number', (s) => s.holder === ids.core && typeof s.token === 'number');
   await cloud.signal(approveSignal, { by: 'bob' });
-  return { ids, core, cloud };
+  return { ids, core, cloud, coreToken: coreGrant.token! };
 }
 
 /** The holder whose turn ended: its held production write is refused by the fence, naming both grants. */
@@ -87,8 +89,9 @@ const cloudIsInProduction = (site: SiteConfig) => expect(treeDigest(productionSi
 
 describe('production lock: fenced, told, forced, never lost', () => {
   it('refuses the writes of a holder whose lease ran out once the next holder has written, and tells it', async () => {
-    // A lease long enough for a small promotion, short enough for a test: the held core sync outlives it.
-    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { lease: '20s' } } });
+    // A short lease: the held core sync outlives it as soon as cloud waits (cloud's own turn is not cut short,
+    // since nobody waits behind it).
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { lease: '2s' } } });
     let coreRun: string | null = null;
     const held = heldProductionSync(site, () => coreRun);
     await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
@@ -96,8 +99,7 @@ describe('production lock: fenced, told, forced, never lost', () => {
       try {
         const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lease-expired', fastRuntime(), (r) => (coreRun = r));
         ids = setup.ids;
-        const held1 = await untilLock(client, site, 'core holds it with a token', (s) => s.holder === ids.core && typeof s.token === 'number');
-        const coreToken = held1.token!;
+        const coreToken = setup.coreToken;
 
         // The lease runs out while core's sync is still held; cloud is granted and promotes.
         expect((await setup.cloud.result()).outcome).toBe('promoted');
@@ -117,7 +119,7 @@ describe('production lock: fenced, told, forced, never lost', () => {
         await cleanUp(client, site, Object.values(ids));
       }
     });
-  });
+  }, 240_000);
 
   it('lets only an allowlisted operator force the lock free, records who and why, and fences out the holder', async () => {
     const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { operators: ['olivia'] } } });
@@ -172,7 +174,7 @@ describe('production lock: fenced, told, forced, never lost', () => {
         await cleanUp(client, site, Object.values(ids));
       }
     });
-  });
+  }, 240_000);
 
   it('gives production to a waiting run after the lock workflow was terminated under it', async () => {
     const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused' });
@@ -201,5 +203,5 @@ describe('production lock: fenced, told, forced, never lost', () => {
         await cleanUp(client, site, Object.values(ids));
       }
     });
-  });
+  }, 240_000);
 });
