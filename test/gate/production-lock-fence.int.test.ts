@@ -14,7 +14,7 @@ import { createActivities } from '../../activities/index.js';
 import { startRelease } from '../../src/client.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { readFence } from '../../src/lock/fence.js';
-import { productionSigDir, stagingSigDir } from '../../src/paths.js';
+import { productionCategory, productionSigDir, stagingSigDir } from '../../src/paths.js';
 import { approveSignal, forceReleaseUpdate, lockStatusQuery, statusQuery, type ForcedRelease, type LockStatus } from '../../workflows/messages.js';
 import { lockWorkflowId } from '../../workflows/productionLock.js';
 import type { RuntimeOptions } from '../../workflows/sigRelease.js';
@@ -24,29 +24,32 @@ import { runCli } from '../cli/bad-input-cases.js';
 import { cleanUp, composeWithoutDnf, fastRuntime, smallRelease, testWorkflowId, untilStage, type ActivityOverrides } from './support.js';
 
 /**
- * Holds the production sync of the run `heldRun()` names until the test opens it (heartbeating meanwhile, as
- * a slow rsync would), then runs the worker's own fenced syncToProduction: the fence is not stepped around.
+ * Holds the production syncs of the runs `hold` names until the test opens them (heartbeating meanwhile, as a
+ * slow rsync would), then runs the worker's own fenced syncToProduction: the fence is not stepped around.
  */
-function heldProductionSync(site: SiteConfig, heldRun: () => string | null) {
+function heldProductionSyncs(site: SiteConfig) {
   const real = createActivities({ site, catalogue: testCatalogue() });
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
+  const gates = new Map<string, { opened: boolean }>();
   const overrides: ActivityOverrides = {
     ...composeWithoutDnf(),
     syncToProduction: async (input) => {
-      if (activityInfo().workflowExecution?.runId === heldRun()) {
-        let isOpen = false;
-        void opened.then(() => (isOpen = true));
-        const deadline = Date.now() + 120_000;
-        while (!isOpen && Date.now() < deadline) {
-          Context.current().heartbeat();
-          await new Promise((r) => setTimeout(r, 500));
-        }
+      const gate = gates.get(activityInfo().workflowExecution?.runId ?? '');
+      const deadline = Date.now() + 180_000;
+      while (gate && !gate.opened && Date.now() < deadline) {
+        Context.current().heartbeat();
+        await new Promise((r) => setTimeout(r, 500));
       }
       return real.syncToProduction(input);
     },
   };
-  return { overrides, open };
+  return {
+    overrides,
+    hold: (runId: string) => void gates.set(runId, { opened: false }),
+    /** Opens one run's sync, or every one. */
+    open: (runId?: string) => {
+      for (const [id, gate] of gates) if (runId === undefined || id === runId) gate.opened = true;
+    },
+  };
 }
 
 const lockStatus = (client: Client, site: SiteConfig) => client.workflow.getHandle(lockWorkflowId(site.productionRoot)).query(lockStatusQuery);
@@ -57,11 +60,12 @@ const untilLock = (client: Client, site: SiteConfig, what: string, ok: (s: LockS
   });
 
 /** core holds the lock (its production sync held), cloud waits in line behind it. */
-async function coreHoldsCloudWaits(client: Client, site: SiteConfig, taskQueue: string, label: string, runtime: RuntimeOptions, setHeld: (runId: string) => void) {
+async function coreHoldsCloudWaits(client: Client, site: SiteConfig, taskQueue: string, label: string, runtime: RuntimeOptions, hold: (runId: string, sig: 'core' | 'cloud') => void) {
   const ids = { core: testWorkflowId('core', label), cloud: testWorkflowId('cloud', label) };
   const start = (sig: 'core' | 'cloud') => startRelease(client, site, testCatalogue(), smallRelease(sig), { taskQueue, workflowId: ids[sig], runtime });
   const [core, cloud] = await Promise.all([start('core'), start('cloud')]);
-  setHeld((await core.describe()).runId);
+  hold((await core.describe()).runId, 'core');
+  hold((await cloud.describe()).runId, 'cloud');
   await Promise.all([untilStage(core, 'awaiting-approval'), untilStage(cloud, 'awaiting-approval')]);
   await core.signal(approveSignal, { by: 'alice' });
   await untilStage(core, 'promoting');
@@ -92,12 +96,11 @@ describe('production lock: fenced, told, forced, never lost', () => {
     // A short lease: the held core sync outlives it as soon as cloud waits (cloud's own turn is not cut short,
     // since nobody waits behind it).
     const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { lease: '2s' } } });
-    let coreRun: string | null = null;
-    const held = heldProductionSync(site, () => coreRun);
+    const held = heldProductionSyncs(site);
     await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
       let ids: Record<string, string> = {};
       try {
-        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lease-expired', fastRuntime(), (r) => (coreRun = r));
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lease-expired', fastRuntime(), (run, sig) => sig === 'core' && held.hold(run));
         ids = setup.ids;
         const coreToken = setup.coreToken;
 
@@ -121,14 +124,49 @@ describe('production lock: fenced, told, forced, never lost', () => {
     });
   }, 240_000);
 
-  it('lets only an allowlisted operator force the lock free, records who and why, and fences out the holder', async () => {
-    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { operators: ['olivia'] } } });
-    let coreRun: string | null = null;
-    const held = heldProductionSync(site, () => coreRun);
+  it('tells a holder whose lease ran out, which stops before its next production write', async () => {
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { lease: '2s' } } });
+    const held = heldProductionSyncs(site);
     await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
       let ids: Record<string, string> = {};
       try {
-        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'forced', fastRuntime(), (r) => (coreRun = r));
+        // Both syncs held: core's lease runs out, cloud is granted but has not written yet.
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lease-notice', fastRuntime(), held.hold);
+        ids = setup.ids;
+        await untilLock(client, site, 'cloud granted after core\'s lease ran out', (s) => s.holder === ids.cloud);
+        await waitFor('core to be told its lease ran out', async () => {
+          const s = await setup.core.query(statusQuery);
+          return s.warnings.some((w) => w.includes(`lease (grant ${setup.coreToken}) ran out`)) ? true : undefined;
+        });
+        // core's sync was already on its way and nobody wrote since: the fence admits it. Its next write is
+        // stopped by the notice: LockLost before the hardlink pass.
+        held.open((await setup.core.describe()).runId);
+        const failure = await setup.core.result().then(
+          () => null,
+          (e: unknown) => failureChain(e),
+        );
+        expect(failure).toMatch(/LockLost/);
+        expect(failure).toContain('stopped before the hardlink pass');
+        expect(fs.existsSync(path.join(productionCategory(site), 'fullfilelist'))).toBe(false);
+
+        held.open();
+        expect((await setup.cloud.result()).outcome).toBe('promoted');
+        cloudIsInProduction(site);
+        expect(await readFence(site.productionRoot)).toBeGreaterThan(setup.coreToken);
+      } finally {
+        held.open();
+        await cleanUp(client, site, Object.values(ids));
+      }
+    });
+  }, 240_000);
+
+  it('lets only an allowlisted operator force the lock free, records who and why, and fences out the holder', async () => {
+    const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused', overrides: { lock: { operators: ['olivia'] } } });
+    const held = heldProductionSyncs(site);
+    await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
+      let ids: Record<string, string> = {};
+      try {
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'forced', fastRuntime(), (run, sig) => sig === 'core' && held.hold(run));
         ids = setup.ids;
         const before = await untilLock(client, site, 'core holds it, cloud waits', (s) => s.holder === ids.core && s.queue.join() === ids.cloud);
         const lock = client.workflow.getHandle(lockWorkflowId(site.productionRoot));
@@ -178,13 +216,12 @@ describe('production lock: fenced, told, forced, never lost', () => {
 
   it('gives production to a waiting run after the lock workflow was terminated under it', async () => {
     const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused' });
-    let coreRun: string | null = null;
-    const held = heldProductionSync(site, () => coreRun);
+    const held = heldProductionSyncs(site);
     await withWorkers({ site, activityOverrides: held.overrides }, async ({ client, taskQueue }) => {
       let ids: Record<string, string> = {};
       try {
         const runtime = { ...fastRuntime(), lock: { checkEvery: '2s' } };
-        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lock-terminated', runtime, (r) => (coreRun = r));
+        const setup = await coreHoldsCloudWaits(client, site, taskQueue, 'lock-terminated', runtime, (run, sig) => sig === 'core' && held.hold(run));
         ids = setup.ids;
         const before = await untilLock(client, site, 'core holds it, cloud waits', (s) => s.holder === ids.core && s.queue.join() === ids.cloud);
         await client.workflow.getHandle(lockWorkflowId(site.productionRoot)).terminate('an operator ended the lock by mistake');
