@@ -8,6 +8,10 @@ import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
 import { createLockActivities } from './lock.js';
 import { fencedProductionWrite } from './fence.js';
+import { createLifecycleActivities } from './lifecycle.js';
+import { createRetentionActivities } from './retention.js';
+import { createStalenessActivities } from './staleness.js';
+import { createFileListLevelActivities } from './fileListLevels.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -41,6 +45,10 @@ export function createActivities(deps: ReleaseDeps) {
   const activities = {
     ...createReleaseActivities(deps),
     ...createLockActivities(deps),
+    ...createLifecycleActivities({ site, catalogue }),
+    ...createRetentionActivities(deps),
+    ...createStalenessActivities(deps),
+    ...createFileListLevelActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -85,6 +93,10 @@ export function createActivities(deps: ReleaseDeps) {
     )),
     hardlinkRelease: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.hardlinkRelease)),
     publishFileLists: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.publishFileLists)),
+    // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
+    pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
+    // The vault copy writes under the production root as the lock's holder: fenced like every production write.
+    copyToVault: fencedProductionWrite(site, activities.copyToVault),
   };
 }
 
