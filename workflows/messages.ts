@@ -197,7 +197,38 @@ export interface LockGrant {
   lockWorkflowId: string;
   /** The request granted; a grant naming no pending request of the run is ignored. */
   requestId?: string;
+  /** Fencing token: this grant's number, higher than every earlier grant's; production writes present it. */
+  token?: number;
 }
+/** Sent to the holder when its turn ended without its release: the lease ran out, or an operator forced it. */
+export const lockLostSignal = defineSignal<[LockLostNotice]>('productionLockLost');
+export interface LockLostNotice {
+  lockWorkflowId: string;
+  requestId?: string;
+  token?: number;
+  why: 'lease-expired' | 'forced-release';
+  /** For a forced release: the operator and the reason they gave. */
+  by?: string;
+  reason?: string;
+  /** ISO time, the lock's workflow clock. */
+  at: string;
+}
+/** An operator frees the lock from its holder (e.g. a run stuck in production for hours). */
+export interface ForceReleaseRequest {
+  /** A name in the site's lock.operators (principal syntax, like approvers). */
+  by: string;
+  /** Why: recorded in the lock's status and log. 1 to 2,000 characters. */
+  reason: string;
+}
+export interface ForcedRelease extends ForceReleaseRequest {
+  at: string;
+  /** The run that held the lock and lost it. */
+  holder: { workflowId: string; runId?: string; token?: number };
+}
+export const forceReleaseUpdate = defineUpdate<ForcedRelease, [ForceReleaseRequest]>('forceRelease');
+/** Where one request stands at the lock: a waiting run asks this now and then (a lock can be lost). */
+export type LockRequestState = 'held' | 'queued' | 'absent';
+export const lockRequestStateQuery = defineQuery<LockRequestState, [LockRequest]>('lockRequestState');
 export interface LockStatus {
   release: string;
   /** The release workflow that may write to production now. */
@@ -205,6 +236,15 @@ export interface LockStatus {
   heldSince: string | null;
   /** Waiting release workflows, first in line first. */
   queue: string[];
+  /** The holder's run and fencing token (absent from locks begun before tokens). */
+  holderRunId?: string | null;
+  token?: number | null;
+  /** When the holder's lease runs out (ISO, the lock's clock). */
+  leaseEndsAt?: string | null;
+  /** Releases forced by operators, latest last (the last 20). */
+  forcedReleases?: ForcedRelease[];
+  /** Turns that ended because the lease ran out, latest last (the last 20). */
+  expiredLeases?: { workflowId: string; runId?: string; token?: number; at: string }[];
 }
 export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 

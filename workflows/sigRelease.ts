@@ -93,7 +93,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery });
     if (patched('production-source-recorded')) await recordProductionSource(r, host, source);
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
