@@ -6,6 +6,7 @@ import { createComposeActivities } from './compose.js';
 import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createPipelineTurnActivities } from './pipelineTurn.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -38,6 +39,7 @@ export function createActivities(deps: ReleaseDeps) {
   const compose = createComposeActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createPipelineTurnActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,

@@ -13,6 +13,7 @@ export type Stage =
   | 'promoted'
   | 'rejected'
   | 'expired'
+  | 'skipped'
   | 'failed'
   | 'cancelled';
 
@@ -29,8 +30,9 @@ export const STAGES: readonly Stage[] = [
   'promoted',
   'rejected',
   'expired',
+  'skipped',
   'failed',
   'cancelled',
 ];
 /** Stages a run ends in. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'skipped', 'failed', 'cancelled'];

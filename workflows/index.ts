@@ -2,3 +2,4 @@
 export { sigRelease } from './sigRelease.js';
 export { composeSig } from './compose.js';
 export { productionLock } from './productionLock.js';
+export { pipelineTurn } from './pipelineTurn.js';
