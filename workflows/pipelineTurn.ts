@@ -40,9 +40,12 @@ const server = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
+type Held = TurnRequest & { since: string };
+
 export async function pipelineTurn(input: PipelineTurnInput): Promise<void> {
   const me = workflowInfo().workflowId;
-  let holder = input.holder ?? null;
+  // One object that the handlers and the steps share: a give-back that arrives while a step awaits is seen by it.
+  const turn: { holder: Held | null } = { holder: input.holder ?? null };
   const requests = [...(input.requests ?? [])];
   const refused: PipelineTurnStatus['refused'] = [];
 
@@ -57,47 +60,35 @@ export async function pipelineTurn(input: PipelineTurnInput): Promise<void> {
   setHandler(
     givePipelineTurnBackSignal,
     (r) => {
-      if (isTurnRequest(r) && givesBackTurn(holder, r)) holder = null;
+      if (isTurnRequest(r) && givesBackTurn(turn.holder, r)) turn.holder = null;
     },
     { description: 'Internal: sent by the holding release run when it ends; ignored unless it names the holder\'s request' },
   );
-  setHandler(pipelineTurnStatusQuery, () => ({ sig: input.sig, release: input.release, holder: publicHolder(holder), refused: [...refused] }));
+  setHandler(pipelineTurnStatusQuery, () => ({ sig: input.sig, release: input.release, holder: publicHolder(turn.holder), refused: [...refused] }));
 
   for (;;) {
-    if (requests.length === 0) {
-      if (!holder) {
-        if (!(await condition(() => requests.length > 0, input.idle ?? '10 minutes'))) return;
-      } else if (!(await condition(() => requests.length > 0 || holder === null, input.holderCheck ?? '1 day')) && !(await holderStillRuns(holder))) {
-        log.warn('the pipeline turn\'s holder has closed without giving it back; the turn is free', { holder: holder.workflowId });
-        holder = null;
-      }
-    } else {
-      const request = requests.shift()!;
-      holder = await answer(me, holder, request, refused);
+    if (requests.length > 0) await answer(me, turn, requests.shift()!, refused);
+    else if (!turn.holder) {
+      if (!(await condition(() => requests.length > 0, input.idle ?? '10 minutes'))) return;
+    } else if (!(await condition(() => requests.length > 0 || turn.holder === null, input.holderCheck ?? '1 day'))) {
+      await freeIfClosed(turn, turn.holder);
     }
     if (workflowInfo().continueAsNewSuggested && requests.length === 0) {
-      await continueAsNew<typeof pipelineTurn>({ ...input, holder, requests });
+      await continueAsNew<typeof pipelineTurn>({ ...input, holder: turn.holder, requests });
     }
   }
 }
 
-/** Grants or refuses one request and says so to the requesting run; returns the holder afterwards. */
-async function answer(
-  me: string,
-  current: (TurnRequest & { since: string }) | null,
-  request: TurnRequest,
-  refused: PipelineTurnStatus['refused'],
-): Promise<(TurnRequest & { since: string }) | null> {
-  let holder = current;
-  const verdict = judgeTurnRequest(holder, request);
-  if (verdict === 'grant-holder-closed' || (verdict === 'ask-if-holder-open' && !(await holderStillRuns(holder!)))) {
-    log.warn('the pipeline turn\'s holder has closed without giving it back; the turn is free', { holder: holder!.workflowId, newRequester: request.workflowId });
-    holder = null;
-  }
+/** Grants or refuses one request and says so to the requesting run. */
+async function answer(me: string, turn: { holder: Held | null }, request: TurnRequest, refused: PipelineTurnStatus['refused']): Promise<void> {
+  const verdict = judgeTurnRequest(turn.holder, request);
+  if (verdict === 'grant-holder-closed') forget(turn, request);
+  else if (verdict === 'ask-if-holder-open') await freeIfClosed(turn, turn.holder!, request);
+  const holder = turn.holder;
   const granted = holder === null || (holder.workflowId === request.workflowId && holder.runId === request.runId);
-  if (granted) holder = { ...request, since: holder?.since ?? new Date().toISOString() };
+  if (granted) turn.holder = { ...request, since: holder?.since ?? new Date().toISOString() };
   else {
-    refused.push({ workflowId: request.workflowId, runId: request.runId, at: new Date().toISOString(), holder: holder!.workflowId });
+    refused.push({ workflowId: request.workflowId, runId: request.runId, at: new Date().toISOString(), holder: holder.workflowId });
     if (refused.length > RECENT_REFUSALS) refused.shift();
   }
   try {
@@ -111,9 +102,20 @@ async function answer(
   } catch (e) {
     // Gone before the answer (terminated, or no such run: a request typed by hand): it cannot hold the turn.
     log.warn('the pipeline turn\'s requester is gone', { requester: request.workflowId, error: String(e) });
-    if (granted) return null;
+    if (granted && turn.holder?.requestId === request.requestId && turn.holder.runId === request.runId) turn.holder = null;
   }
-  return holder;
+}
+
+/** Frees the turn if `asked` (its holder when we asked) has closed and still holds it once the server answered. */
+async function freeIfClosed(turn: { holder: Held | null }, asked: Held, newRequester?: TurnRequest): Promise<void> {
+  const open = await holderStillRuns(asked);
+  if (!open && turn.holder === asked) forget(turn, newRequester);
+}
+
+/** The holder closed without giving the turn back (terminated, timed out): nobody holds it now. */
+function forget(turn: { holder: Held | null }, newRequester?: TurnRequest): void {
+  log.warn('the pipeline turn\'s holder has closed without giving it back; the turn is free', { holder: turn.holder?.workflowId, newRequester: newRequester?.workflowId });
+  turn.holder = null;
 }
 
 async function holderStillRuns(holder: TurnRequest): Promise<boolean> {
@@ -121,6 +123,6 @@ async function holderStillRuns(holder: TurnRequest): Promise<boolean> {
 }
 
 /** The holder without its request ID: whoever can query must not be able to give the turn back for it. */
-function publicHolder(h: (TurnRequest & { since: string }) | null): TurnHolder | null {
+function publicHolder(h: Held | null): TurnHolder | null {
   return h ? { workflowId: h.workflowId, runId: h.runId, since: h.since } : null;
 }
