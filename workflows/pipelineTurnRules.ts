@@ -29,14 +29,18 @@ export function givesBackTurn(holder: TurnRequest | null, giveBack: TurnRequest)
   return holder !== null && holder.workflowId === giveBack.workflowId && holder.runId === giveBack.runId && holder.requestId === giveBack.requestId;
 }
 
-/** A signal's payload, from anyone who can signal: used only when every field is a short string. */
+/** Run IDs and request IDs (uuid4) are UUIDs. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A signal's payload, from anyone who can signal: used only when it names a workflow and two UUIDs. A run ID that
+ * is not a UUID would make the answer's signal command invalid, failing every workflow task of the turn.
+ */
 export function isTurnRequest(v: unknown): v is TurnRequest {
   const r = v as Partial<Record<keyof TurnRequest, unknown>> | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    [r.workflowId, r.runId, r.requestId].every((f) => typeof f === 'string' && f.length > 0 && f.length <= 1000)
-  );
+  if (typeof r !== 'object' || r === null) return false;
+  const { workflowId, runId, requestId } = r;
+  return typeof workflowId === 'string' && workflowId.length > 0 && workflowId.length <= 1000 && typeof runId === 'string' && UUID.test(runId) && typeof requestId === 'string' && UUID.test(requestId);
 }
 
 /** Why a run may not go on: names the run that holds the turn, and what to do about it. */

@@ -1,6 +1,7 @@
 // One pipeline per SIG and release, whatever starts it: our CLI (`sigrelease-core-9`), a schedule (its runs carry
 // the scheduled time in their ID) and `temporal workflow start` with any ID, all at once. Exactly one takes the
 // turn (workflows/pipelineTurn.ts); the others are refused (PipelineBusy) or, scheduled, skipped, naming it.
+import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { workflowMetadataQuery } from '@temporalio/workflow';
@@ -8,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { releaseWorkflowId, startRelease } from '../../src/client.js';
 import { temporalCliPath } from '../../src/devserver.js';
 import { describeSchedule, triggerSchedule, upsertSchedule } from '../../src/schedules.js';
-import { pipelineTurnStatusQuery, rejectSignal, statusQuery, type ReleaseStatus } from '../../workflows/messages.js';
+import { givePipelineTurnBackSignal, pipelineTurnStatusQuery, rejectSignal, requestPipelineTurnSignal, statusQuery, type ReleaseStatus } from '../../workflows/messages.js';
 import { pipelineTurnWorkflowId } from '../../workflows/pipelineTurnRules.js';
 import type { ReleaseResult } from '../../workflows/sigRelease.js';
 import { failureChain, serverAddress, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
@@ -129,7 +130,7 @@ describe('one pipeline per SIG and release, whatever starts it', () => {
     SLOW,
   );
 
-  it('does not let a terminated holder block the next run; a dry run needs no turn', async () => {
+  it('does not let a terminated holder block the next run, nor hand-sent messages move the turn; a dry run needs no turn', async () => {
     const { site } = testSite({ repoBaseUrl: 'http://127.0.0.1:9/unused' });
     await withWorkers({ site, activityOverrides: composeWithoutDnf() }, async ({ client, taskQueue }) => {
       const first = `first-${uniqueQueue('holder')}`;
@@ -148,6 +149,20 @@ describe('one pipeline per SIG and release, whatever starts it', () => {
         const after = await start(next);
         await untilStage(after, 'awaiting-approval');
         expect(await turnHolder(client, site.composeRoot)).toBe(next);
+
+        // Hand-sent messages do not move the turn: a give-back must name the holder's request, a malformed request
+        // is ignored (the turn keeps answering), and one from a run that does not exist is refused while the holder runs.
+        const turn = client.workflow.getHandle(turnId);
+        const { runId } = await after.describe();
+        await turn.signal(givePipelineTurnBackSignal, { workflowId: next, runId, requestId: randomUUID() });
+        await turn.signal(requestPipelineTurnSignal, { workflowId: 'nobody', runId: 'no-run', requestId: 'typed-by-hand' });
+        await turn.signal(requestPipelineTurnSignal, { workflowId: 'nobody', runId: randomUUID(), requestId: randomUUID() });
+        const st = await waitFor('the hand-sent request to be refused', async () => {
+          const s = await turn.query(pipelineTurnStatusQuery);
+          return s.refused.some((x) => x.workflowId === 'nobody') ? s : undefined;
+        });
+        expect(st.holder?.workflowId).toBe(next);
+        expect(st.refused.find((x) => x.workflowId === 'nobody')?.holder).toBe(next);
 
         // A dry run writes nothing shared, so it goes on while another run holds the turn.
         const { fullRun: _inPlace, ...inPlace } = smallRelease('core');

@@ -35,12 +35,17 @@ describe('the pipeline turn', () => {
     expect(givesBackTurn(null, req('w', 'r1', 'q1'))).toBe(false);
   });
 
-  it('reads a request only when it names a workflow, a run and a request', () => {
-    expect(isTurnRequest(req('w', 'r', 'q'))).toBe(true);
-    expect(isTurnRequest({ workflowId: 'w', runId: 'r' })).toBe(false);
-    expect(isTurnRequest({ workflowId: 'w', runId: 'r', requestId: 7 })).toBe(false);
-    expect(isTurnRequest({ workflowId: '', runId: 'r', requestId: 'q' })).toBe(false);
-    expect(isTurnRequest({ workflowId: 'w'.repeat(1001), runId: 'r', requestId: 'q' })).toBe(false);
+  it('reads a request only when it names a workflow, a run and a request by UUID', () => {
+    const run = '01a22d04-c9ca-78cf-bb05-c0ae046c9dbb';
+    const request = '6f1c3a52-0b7e-4d8e-9a51-2f4f0e6c1d2a';
+    expect(isTurnRequest(req('w', run, request))).toBe(true);
+    // A run ID that is not a UUID would make the turn's answer an invalid command (the turn would be stuck).
+    expect(isTurnRequest(req('w', 'no-run', request))).toBe(false);
+    expect(isTurnRequest(req('w', run, 'typed-by-hand'))).toBe(false);
+    expect(isTurnRequest({ workflowId: 'w', runId: run })).toBe(false);
+    expect(isTurnRequest({ workflowId: 'w', runId: run, requestId: 7 })).toBe(false);
+    expect(isTurnRequest({ workflowId: '', runId: run, requestId: request })).toBe(false);
+    expect(isTurnRequest({ workflowId: 'w'.repeat(1001), runId: run, requestId: request })).toBe(false);
     expect(isTurnRequest(null)).toBe(false);
     expect(isTurnRequest('w')).toBe(false);
   });
