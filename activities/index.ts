@@ -6,6 +6,10 @@ import { createComposeActivities } from './compose.js';
 import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createLifecycleActivities } from './lifecycle.js';
+import { createRetentionActivities } from './retention.js';
+import { createStalenessActivities } from './staleness.js';
+import { createFileListLevelActivities } from './fileListLevels.js';
 import { createPipelineTurnActivities } from './pipelineTurn.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
@@ -39,6 +43,10 @@ export function createActivities(deps: ReleaseDeps) {
   const compose = createComposeActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createLifecycleActivities({ site, catalogue }),
+    ...createRetentionActivities(deps),
+    ...createStalenessActivities(deps),
+    ...createFileListLevelActivities(deps),
     ...createPipelineTurnActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
@@ -83,6 +91,8 @@ export function createActivities(deps: ReleaseDeps) {
     ),
     hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
     publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
+    pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
   };
 }
 

@@ -11,6 +11,8 @@ export type Stage =
   | 'publishing-lists'
   | 'composed'
   | 'promoted'
+  | 'published'
+  | 'vaulted'
   | 'rejected'
   | 'expired'
   | 'skipped'
@@ -28,6 +30,8 @@ export const STAGES: readonly Stage[] = [
   'publishing-lists',
   'composed',
   'promoted',
+  'published',
+  'vaulted',
   'rejected',
   'expired',
   'skipped',
@@ -35,4 +39,4 @@ export const STAGES: readonly Stage[] = [
   'cancelled',
 ];
 /** Stages a run ends in. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'skipped', 'failed', 'cancelled'];
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'published', 'vaulted', 'rejected', 'expired', 'skipped', 'failed', 'cancelled'];

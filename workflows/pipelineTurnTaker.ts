@@ -15,11 +15,12 @@ const ANSWER_WITHIN = '10 minutes';
 /**
  * Takes the turn of the run's SIG and release, or says why not: true when the run may go on, false when it
  * ended as skipped (a scheduled run that found another one running). Throws `PipelineBusy` for other starts.
- * A dry run writes nothing shared (no compose folder, no latest, no staging), so it needs no turn; a
- * compose-only run writes latest, so it does.
+ * A dry run writes nothing shared (no latest, no staging), nor does a lists-only run (`lists publish`: production's
+ * file lists, through their own writer), so they need no turn; a compose-only run writes latest, and a re-entry at
+ * staging or the gate (a rollback too) writes or promotes staging, so they take it.
  */
 export async function takePipelineTurn(run: ReleaseRun, r: ResolvedRelease): Promise<boolean> {
-  if (!patched('one-pipeline-whatever-starts-it') || r.plan.dryRun) return true;
+  if (!patched('one-pipeline-whatever-starts-it') || r.plan.dryRun || r.entry?.from === 'lists') return true;
   const { workflowId, runId, taskQueue } = workflowInfo();
   const request: TurnRequest = { workflowId, runId, requestId: uuid4() };
   // An object, so that the handler's assignment is seen after the awaits (and by the type checker).
