@@ -12,6 +12,7 @@ import { createLifecycleActivities } from './lifecycle.js';
 import { createRetentionActivities } from './retention.js';
 import { createStalenessActivities } from './staleness.js';
 import { createFileListLevelActivities } from './fileListLevels.js';
+import { createPipelineTurnActivities } from './pipelineTurn.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -49,6 +50,7 @@ export function createActivities(deps: ReleaseDeps) {
     ...createRetentionActivities(deps),
     ...createStalenessActivities(deps),
     ...createFileListLevelActivities(deps),
+    ...createPipelineTurnActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,

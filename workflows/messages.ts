@@ -133,6 +133,8 @@ export interface ReleaseStatus {
   signing?: DecisionSubject | null;
   /** Who started the run: a verified signer, a schedule, or unsigned. */
   startedBy?: Starter | null;
+  /** The run's turn at its SIG and release (workflows/pipelineTurn.ts); absent in runs begun before turns. */
+  pipelineTurn?: RunTurn | null;
   error: string | null;
   warnings: string[];
 }
@@ -252,3 +254,43 @@ export type { ComposePlan, ReposyncTask };
 
 /** Asks the file-list writer of one level to walk again (workflows/fileListWriter.ts); sent with signal-with-start. */
 export const fileListsRequestedSignal = defineSignal('fileListsRequested');
+// --- the pipeline turn (workflows/pipelineTurn.ts): one pipeline per compose root, SIG and release at a time,
+// whatever started it. Internal messages between the turn workflow and the release runs, named by request.
+export interface TurnRequest {
+  workflowId: string;
+  runId: string;
+  /** Names one request of that run: the answer carries it, an answer for another request is ignored. */
+  requestId: string;
+}
+/** The run that holds the turn, as status and refusals show it (never its request ID). */
+export interface TurnHolder {
+  workflowId: string;
+  runId: string;
+  /** ISO, workflow clock of the turn workflow. */
+  since: string;
+}
+export interface TurnAnswer {
+  turnWorkflowId: string;
+  requestId: string;
+  granted: boolean;
+  /** When refused: the run that holds the turn. */
+  holder?: TurnHolder;
+}
+export const requestPipelineTurnSignal = defineSignal<[TurnRequest]>('requestPipelineTurn');
+export const givePipelineTurnBackSignal = defineSignal<[TurnRequest]>('givePipelineTurnBack');
+/** Sent to the requesting run: granted, or refused with the holder. */
+export const pipelineTurnAnswerSignal = defineSignal<[TurnAnswer]>('pipelineTurnAnswer');
+export interface PipelineTurnStatus {
+  sig: string;
+  release: string;
+  holder: TurnHolder | null;
+  /** The latest refusals, newest last: who asked while the turn was held, and who held it. */
+  refused: Array<{ workflowId: string; runId: string; at: string; holder: string }>;
+}
+export const pipelineTurnStatusQuery = defineQuery<PipelineTurnStatus>('pipelineTurnStatus');
+/** A run's own view of its turn, in `status`: held, or refused/skipped because another run holds it. */
+export interface RunTurn {
+  turnWorkflowId: string;
+  state: 'held' | 'refused' | 'skipped';
+  holder?: TurnHolder;
+}
