@@ -67,3 +67,23 @@ export function nextFenceToken(last: number | undefined, nowMs: number): number 
 export function isFenceToken(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }
+
+/** Run IDs and request IDs (uuid4) are UUIDs. */
+export const isUuid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+
+/**
+ * A lock request as anyone who can signal may send it: used only when it names a workflow and, where it names a
+ * run or a request, UUIDs. A run ID that is not one would make the grant's signal command invalid and fail every
+ * workflow task of the lock, blocking production for everyone.
+ */
+export function isWellFormedRequest(r: unknown): r is LockRequest {
+  if (typeof r !== 'object' || r === null) return false;
+  const { workflowId, runId, requestId } = r as Partial<Record<keyof LockRequest, unknown>>;
+  return (
+    typeof workflowId === 'string' &&
+    workflowId.length > 0 &&
+    workflowId.length <= 1000 &&
+    (runId === undefined || isUuid(runId)) &&
+    (requestId === undefined || isUuid(requestId))
+  );
+}

@@ -1,5 +1,6 @@
 // Who may run the pipeline of one SIG and release now: pure rules of the pipeline turn (workflows/pipelineTurn.ts),
 // unit tested without a server (test/gate/pipeline-turn-rules.test.ts). No workflow APIs here.
+import { isUuid } from './lockRequests.js';
 import type { TurnHolder, TurnRequest } from './messages.js';
 
 /**
@@ -29,8 +30,6 @@ export function givesBackTurn(holder: TurnRequest | null, giveBack: TurnRequest)
   return holder !== null && holder.workflowId === giveBack.workflowId && holder.runId === giveBack.runId && holder.requestId === giveBack.requestId;
 }
 
-/** Run IDs and request IDs (uuid4) are UUIDs. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A signal's payload, from anyone who can signal: used only when it names a workflow and two UUIDs. A run ID that
@@ -40,7 +39,7 @@ export function isTurnRequest(v: unknown): v is TurnRequest {
   const r = v as Partial<Record<keyof TurnRequest, unknown>> | null;
   if (typeof r !== 'object' || r === null) return false;
   const { workflowId, runId, requestId } = r;
-  return typeof workflowId === 'string' && workflowId.length > 0 && workflowId.length <= 1000 && typeof runId === 'string' && UUID.test(runId) && typeof requestId === 'string' && UUID.test(requestId);
+  return typeof workflowId === 'string' && workflowId.length > 0 && workflowId.length <= 1000 && isUuid(runId) && isUuid(requestId);
 }
 
 /** Why a run may not go on: names the run that holds the turn, and what to do about it. */

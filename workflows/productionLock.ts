@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { quick } from './activityOptions.js';
 import { durationMs } from './duration.js';
-import { appendBounded, dropClosedRuns, forceReleaseProblem, holdersRunClosed, nextFenceToken, requestState, sameRequest } from './lockRequests.js';
+import { appendBounded, dropClosedRuns, forceReleaseProblem, holdersRunClosed, isWellFormedRequest, nextFenceToken, requestState, sameRequest } from './lockRequests.js';
 import {
   forceReleaseUpdate,
   lockGrantedSignal,
@@ -87,6 +87,10 @@ export async function productionLock(input: LockInput): Promise<void> {
   setHandler(
     requestLockSignal,
     (r) => {
+      if (!isWellFormedRequest(r) && patched('lock-ignores-malformed-requests')) {
+        log.warn('ignored a production lock request that names no workflow, or a run or request that is not a UUID');
+        return;
+      }
       if (byRequest && st.holder && holdersRunClosed(st.holder, r)) {
         log.warn('a new run has the holder\'s workflow ID, so the holder\'s run has closed; freeing the lock', { holder: st.holder.runId, newRun: r.runId });
         st.holder = null;
