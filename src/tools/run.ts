@@ -35,6 +35,14 @@ export interface RunToolOptions {
   killGraceMs?: number;
   /** Cancels the run; default: the current activity's cancellation signal, if any. */
   signal?: AbortSignal;
+  /** Text fed to the program's stdin (then closed); without it stdin is empty. */
+  input?: string;
+  /**
+   * The program may ask the person at the terminal (ssh-keygen asking a key's passphrase on /dev/tty): it stays in
+   * the caller's session instead of a group of its own, since a new session has no terminal to ask on. It still
+   * dies with its parent, and a cancel or timeout kills it; only a CLI that a person runs sets this.
+   */
+  terminal?: boolean;
 }
 
 export interface RunToolResult {
@@ -138,13 +146,17 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
 
   const stdoutFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : undefined;
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', tool, ...args], {
-    detached: true,
+    detached: !opts.terminal,
     cwd: opts.cwd,
-    stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', stdoutFd ?? 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C', LANG: 'C', ...opts.env },
   });
   if (stdoutFd !== undefined) closeSync(stdoutFd);
-  const pgid = child.pid;
+  // A program that exits before reading all of its input must not fail the run with EPIPE: its exit code speaks.
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(opts.input);
+  // In the caller's session the pid is no group of its own: never signal -pid then.
+  const pgid = opts.terminal ? undefined : child.pid;
   if (pgid !== undefined) liveGroups.add(pgid);
 
   const stdout = new TailBuffer(cap);
@@ -166,7 +178,8 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
   let stopKill: (() => void) | undefined;
   let timedOut = false;
   const kill = () => {
-    if (pgid !== undefined && !stopKill) stopKill = terminate(pgid, graceMs);
+    if (pgid === undefined) child.kill('SIGKILL');
+    else if (!stopKill) stopKill = terminate(pgid, graceMs);
   };
   signal?.addEventListener('abort', kill, { once: true });
   const timer = opts.timeoutMs
