@@ -9,7 +9,8 @@ import { PROJECT_ROOT } from '../root.js';
 import { CliError, EXIT } from '../errors.js';
 import { initRoots } from '../config/roots.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../paths.js';
-import { action, formatBytes, type GlobalOptions } from './common.js';
+import { action, type GlobalOptions } from './common.js';
+import { humanBytes } from '../publish/guard.js';
 import { endDescendants } from './processes.js';
 import { stopRequested, untilStopped, whenStopRequested } from './signals.js';
 import { STATE_DIR } from './server.js';
@@ -176,7 +177,7 @@ function summarize(site: { composeRoot: string; stagingRoot: string; productionR
       }
     };
     if (fs.existsSync(d)) walk(d);
-    return `${files} files, ${formatBytes(bytes)}`;
+    return `${files} files, ${humanBytes(bytes)}`;
   };
   const latest = latestLink(site, '9', 'core');
   console.log(`compose     ${result.composeDir} (${result.compose.tasks} reposync tasks, ${result.compose.downloaded} packages downloaded)`);
