@@ -143,6 +143,8 @@ describe('ssh-keygen signatures of decisions', () => {
   });
 });
 
+const HINT_APPROVE = 'sign it: `sigrelease approve 9 core --key ~/.ssh/id_ed25519 --comment "..."` (add --print-signed for the Web UI or `temporal workflow signal --input`)';
+
 describe('the gate with signatures required', () => {
   const preview = { added: { files: 2, bytes: 20 }, changed: { files: 1, bytes: 10 }, deleted: { files: 0, bytes: 0 }, repos: {}, guard: { ok: true } } as unknown as PreviewSummary;
   const opened = Date.parse('2026-11-30T11:00:00.000Z');
@@ -186,8 +188,24 @@ describe('the gate with signatures required', () => {
     expect(gate({ starter: { kind: 'schedule', scheduleId: 'sigrelease-core-9-nightly' } }).refusal(signed, true, atGate)).toBeNull();
   });
 
-  it('refuses a signature by someone other than the named approver', () => {
-    expect(gate().verifiedRefusal(signed, true, { principal: 'bob', keyFingerprint: 'SHA256:b' })).toBe('the signature is by bob, but the decision says it is by alice');
+  it('refuses a signature by someone other than the named approver, saying how to sign', () => {
+    expect(gate().verifiedRefusal(signed, true, { principal: 'bob', keyFingerprint: 'SHA256:b' })).toBe(`the signature is by bob, but the decision says it is by alice; ${HINT_APPROVE}`);
+  });
+
+  it('gives every refusal of an unsigned or badly signed decision the one-line hint, for the verdict sent', () => {
+    const g = gate();
+    const unverified = g.unverifiedRefusal("the signature does not verify: Couldn't verify signature: namespace does not match", true);
+    expect(unverified).toBe(`the signature does not verify: Couldn't verify signature: namespace does not match; ${HINT_APPROVE}`);
+    expect(g.unverifiedRefusal('this site has no approval.allowedSigners, so no signature can be verified', false)).toMatch(/; sign it: `sigrelease reject 9 core --key ~\/\.ssh\/id_ed25519 --comment "\.\.\."`/);
+    // Signatures required by the worker's policy after an unsigned decision passed the gate's first look.
+    expect(g.verifiedRefusal({ by: 'alice' }, false, null)).toBe(`core 9 takes only signed decisions (approval.requireSignature); ${HINT_APPROVE.replace('approve', 'reject')}`);
+    expect(g.refusal({ ...signed, signature: 'garbage' }, true, atGate)).toBe(`the signature is not an armored SSH signature (ssh-keygen -Y sign); ${HINT_APPROVE}`);
+    // The signal path: the warning that status shows carries the same hint, once however often it is sent.
+    const warning = ApprovalGate.ignoredSignal({ by: 'alice' }, true, unverified);
+    g.noteRefusedSignal(warning);
+    g.noteRefusedSignal(warning);
+    expect(g.refusalWarnings()).toEqual([`ignored approve signal from alice: ${unverified}`]);
+    expect(g.refusalWarnings()[0]).toContain('--print-signed');
   });
 
   it('still refuses a decision before the gate and after a decision, signed or not', () => {
