@@ -143,6 +143,47 @@ describe('ssh-keygen signatures of decisions', () => {
   });
 });
 
+describe('allowed_signers as deploy/README.md "Approvers" keeps it', () => {
+  /** An allowed_signers holding `lines`, each `<principal> <options> <key of name>`. */
+  const signersFile = (lines: Array<[principal: string, options: string, keyOf: string]>) => {
+    const file = path.join(dir, `allowed_signers-${lines.map((l) => l.join('-')).join('_').replace(/[^A-Za-z0-9_-]/g, '')}`);
+    fs.writeFileSync(file, lines.map(([p, o, k]) => `${p} ${o ? `${o} ` : ''}${fs.readFileSync(`${key(k)}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`).join('\n') + '\n');
+    return file;
+  };
+  const verifyAs = async (file: string, by: string, keyOf: string, namespace = DECISION_NAMESPACE) => {
+    const message = decisionMessage(subject, 'approve', { ...claims, by });
+    return verifyMessage({ message, signature: await signMessage(message, namespace, key(keyOf)), principal: by, namespace, allowedSigners: file });
+  };
+  const ours = `namespaces="${DECISION_NAMESPACE},${START_NAMESPACE}"`;
+
+  it('rotates a key: the old line with valid-before, the new one with valid-after; each counts only in its time', async () => {
+    // alice's old key (alice) ran out yesterday; her new key (bob's key file stands in) counts from today on.
+    const past = '20200101Z';
+    const future = '20990101Z';
+    const rotated = signersFile([
+      ['alice', `${ours},valid-before="${past}"`, 'alice'],
+      ['alice', `${ours},valid-after="${past}"`, 'bob'],
+    ]);
+    expect(await verifyAs(rotated, 'alice', 'alice')).toMatchObject({ ok: false });
+    expect(await verifyAs(rotated, 'alice', 'bob')).toMatchObject({ ok: true, principal: 'alice' });
+    // During the overlap both lines count; a new key dated later does not count yet.
+    const overlap = signersFile([
+      ['alice', `${ours},valid-before="${future}"`, 'alice'],
+      ['alice', `${ours},valid-after="${future}"`, 'bob'],
+    ]);
+    expect(await verifyAs(overlap, 'alice', 'alice')).toMatchObject({ ok: true });
+    expect(await verifyAs(overlap, 'alice', 'bob')).toMatchObject({ ok: false });
+  });
+
+  it('confines a key to our namespaces, and a removed line verifies nothing', async () => {
+    const file = signersFile([['alice', ours, 'alice']]);
+    expect(await verifyAs(file, 'alice', 'alice')).toMatchObject({ ok: true });
+    expect(await verifyAs(file, 'alice', 'alice', 'git')).toMatchObject({ ok: false });
+    const removed = signersFile([['bob', ours, 'bob']]);
+    expect(await verifyAs(removed, 'alice', 'alice')).toEqual({ ok: false, reason: 'no key of alice in approval.allowedSigners made this signature for this message' });
+  });
+});
+
 const HINT_APPROVE = 'sign it: `sigrelease approve 9 core --key ~/.ssh/id_ed25519 --comment "..."` (add --print-signed for the Web UI or `temporal workflow signal --input`)';
 
 describe('the gate with signatures required', () => {
