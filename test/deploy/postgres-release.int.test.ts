@@ -138,7 +138,7 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
     await expectDenied(elsewhere.workflowService.describeNamespace({ namespace: server.namespace }));
   });
 
-  it('runs the release with a worker token, lets a reader look but not act, and promotes on an operator\'s approval', async () => {
+  it('runs the release with a worker token, lets a reader look but not act, refuses unsigned and self-approval, and promotes on another operator\'s signed approval', async () => {
     const t0 = Date.now();
     const taskQueue = uniqueQueue('pg-control');
     const hostTaskQueue = uniqueQueue('pg-host');
