@@ -12,7 +12,7 @@
 // activity's CancelledFailure is re-thrown (not a process error), or the retry policy would retry a cancel.
 // Exit codes are not judged here: each tool's table in src/tools/exit-codes.ts says what they mean.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { activityContext } from '../activityContext.js';
 import { classifyToolExit, describeToolFailure, type ExitTable, type ToolFailureClass } from './exit-codes.js';
 
@@ -73,6 +73,20 @@ class TailBuffer {
   get value(): string {
     return this.text.length > this.cap ? this.text.slice(-this.cap) : this.text;
   }
+}
+
+let setpriv: string | undefined;
+/**
+ * setpriv as the worker's own PATH finds it (else util-linux's place), once: a run may hand the program another
+ * PATH (doctor probes the PATH it was given), and that PATH decides where the program is found, not our wrapper.
+ */
+function setprivPath(): string {
+  setpriv ??= `${process.env.PATH ?? ''}:/usr/bin:/bin`
+    .split(':')
+    .filter((d) => d !== '')
+    .map((d) => `${d}/setpriv`)
+    .find((f) => existsSync(f)) ?? 'setpriv';
+  return setpriv;
 }
 
 const liveGroups = new Set<number>();
@@ -145,7 +159,7 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
   installExitHook();
 
   const stdoutFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : undefined;
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', tool, ...args], {
+  const child = spawn(setprivPath(), ['--pdeathsig', 'KILL', '--', tool, ...args], {
     detached: !opts.terminal,
     cwd: opts.cwd,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', stdoutFd ?? 'pipe', 'pipe'],
