@@ -5,6 +5,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createComposeActivities } from './compose.js';
 import { createConfinedPublishActivities } from './publishConfined.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createLifecycleActivities } from './lifecycle.js';
+import { createRetentionActivities } from './retention.js';
+import { createStalenessActivities } from './staleness.js';
+import { createFileListLevelActivities } from './fileListLevels.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 
@@ -31,6 +35,10 @@ export function createActivities(deps: ReleaseDeps) {
   const publish = createConfinedPublishActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createLifecycleActivities({ site, catalogue }),
+    ...createRetentionActivities(deps),
+    ...createStalenessActivities(deps),
+    ...createFileListLevelActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -57,6 +65,8 @@ export function createActivities(deps: ReleaseDeps) {
     syncToProduction: requiringRoots(site, ['staging', 'production'], activities.syncToProduction),
     hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
     publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
+    pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
   };
 }
 

@@ -39,6 +39,8 @@ export interface ResolvedRelease {
   /** publish.metadataGrace; absent in runs started before it existed (then: no grace). */
   metadataGrace?: string;
   hostTaskQueue?: string;
+  /** Where the run enters the pipeline, when not at the compose (src/lifecycle/request.ts); absent in older runs. */
+  entry?: { from: 'staging' | 'gate' | 'lists'; composeId?: string; listLevel?: 'sig' | 'root' };
 }
 
 export function createReleaseActivities(deps: ReleaseDeps) {
@@ -68,6 +70,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           fileListLevels: site.publish.fileListLevels,
           metadataGrace: site.publish.metadataGrace,
           ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
+          ...(request.from !== 'compose' ? { entry: { from: request.from, ...(request.composeId ? { composeId: request.composeId } : {}), ...(request.listLevel ? { listLevel: request.listLevel } : {}) } } : {}),
         };
       } catch (e) {
         if (e instanceof ConfigError) throw ApplicationFailure.create({ type: 'BadRequest', message: e.message, nonRetryable: true });

@@ -11,6 +11,8 @@ export type Stage =
   | 'publishing-lists'
   | 'composed'
   | 'promoted'
+  | 'published'
+  | 'vaulted'
   | 'rejected'
   | 'expired'
   | 'failed'
@@ -27,10 +29,12 @@ export const STAGES: readonly Stage[] = [
   'publishing-lists',
   'composed',
   'promoted',
+  'published',
+  'vaulted',
   'rejected',
   'expired',
   'failed',
   'cancelled',
 ];
 /** Stages a run ends in. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'rejected', 'expired', 'failed', 'cancelled'];
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'published', 'vaulted', 'rejected', 'expired', 'failed', 'cancelled'];

@@ -28,6 +28,11 @@ const whoStarted = (request: RunRequest) => (request.requestedBy?.trim() ? reque
 
 /** One line for the workflow list: `core 9: full pipeline, new compose; started by neil`. */
 export function runSummary(request: RunRequest): string {
+  // Runs that enter after the compose (src/lifecycle/names.ts) say so instead of describing a compose.
+  if (request.from === 'staging' && typeof request.composeId === 'string') return markdownText(`${request.sig} ${request.release}: rollback to ${request.composeId}; started by ${whoStarted(request)}`);
+  if (request.from === 'staging' || request.from === 'gate' || request.from === 'lists') {
+    return markdownText(`${request.sig} ${request.release}: from ${request.from}, no compose; started by ${whoStarted(request)}`);
+  }
   const compose = request.dryRun ? 'nothing written' : request.fullRun ? 'new compose' : 'in-place compose';
   return markdownText(`${request.sig} ${request.release}: ${runMode(request)}, ${compose}; started by ${whoStarted(request)}`);
 }

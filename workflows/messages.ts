@@ -1,10 +1,12 @@
 // Every message name the pipeline understands, defined once: signals, updates, queries, search attributes.
 // Imported by workflow code and by clients, so it may only import @temporalio/workflow and @temporalio/common.
+import type { StaleReport } from '../src/compose/staleness.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ComposePlan, ReposyncTask } from '../src/compose/types.js';
 import type { SyncPreview } from '../src/publish/types.js';
 import type { DecisionSubject } from './signedMessages.js';
+import type { RunMode } from '../src/lifecycle/names.js';
 
 /** Search attributes (Keyword) registered on the dev server and in production: list runs by SIG, release, stage. */
 export const SEARCH_ATTRIBUTES = {
@@ -105,6 +107,10 @@ export interface ComposeStatus {
 export interface ReleaseStatus {
   release: string;
   sig: string;
+  /** What the run does: release, restage, rollback, gate, lists, vault (absent in older runs: a release). */
+  mode?: RunMode;
+  /** A rollback: the compose it asked for. */
+  rollbackTo?: string;
   stage: Stage;
   stageSince: string;
   composeWorkflowId: string | null;
@@ -119,6 +125,8 @@ export interface ReleaseStatus {
   approvalDeadline: string | null;
   /** Request flags that weaken a check (allowLargeDeletion, disableGpgCheck, ...), one readable line each. */
   requestOverrides?: string[];
+  /** Age of the compose's source metadata per repo, flagged when stale (set when the gate opens; absent in older runs). */
+  sourceMetadata?: StaleReport | null;
   /** During the metadata grace period: when what left staging is deleted from production (workflow clock). */
   deletionsAt?: string | null;
   /** At the gate: what a signed decision must name (workflows/signedMessages.ts `decisionMessage`). */
@@ -201,3 +209,6 @@ export interface LockStatus {
 export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 
 export type { ComposePlan, ReposyncTask };
+
+/** Asks the file-list writer of one level to walk again (workflows/fileListWriter.ts); sent with signal-with-start. */
+export const fileListsRequestedSignal = defineSignal('fileListsRequested');

@@ -5,16 +5,21 @@ import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes } fro
 import type { HardlinkReleaseResult, ProductionSyncResult, SyncResult } from '../activities/publish.js';
 import type { PublishFileListsResult } from '../activities/filelists.js';
 import { markdownText } from '../src/markdown.js';
+import { runModeOf, type RunMode } from '../src/lifecycle/names.js';
 import { notifier } from './activityOptions.js';
 import type { ComposeResult } from './compose.js';
 import { innermostMessage } from './failures.js';
 import { ApprovalGate } from './gate.js';
 import { SEARCH_ATTRIBUTES, type ApprovalFingerprint, type NotificationEvent, type PreviewSummary, type RecordedDecision, type ReleaseStatus, type Stage } from './messages.js';
 
-export type Outcome = 'promoted' | 'composed' | 'dry-run' | 'rejected' | 'expired';
+export type Outcome = 'promoted' | 'composed' | 'dry-run' | 'rejected' | 'expired' | 'published' | 'vaulted';
 
 export interface ReleaseResult {
   outcome: Outcome;
+  /** What the run did (src/lifecycle/names.ts): a release, a re-stage, a rollback, a gate, lists, a vault. */
+  mode: RunMode;
+  /** A rollback: the compose it asked for, as the request named it. */
+  rollbackTo?: string;
   release: string;
   sig: string;
   composeId: string;
@@ -46,17 +51,23 @@ export class ReleaseRun {
   private notices: Promise<void> = Promise.resolve();
 
   constructor(
-    request: { release: unknown; sig: unknown },
+    request: { release: unknown; sig: unknown; from?: unknown; composeId?: unknown },
     stamp: string,
     private readonly workflowId: string,
+    /** Set by workflows other than sigRelease (a vault); sigRelease's mode follows its request. */
+    modeOverride?: RunMode,
   ) {
     const release = String(request.release);
     const sig = String(request.sig);
-    this.title = `${sig} ${release}`;
+    const mode = modeOverride ?? runModeOf(request);
+    const rollbackTo = mode === 'rollback' ? { rollbackTo: String(request.composeId) } : {};
+    this.title = mode === 'release' || mode === 'vault' ? `${sig} ${release}` : `${sig} ${release} (${mode === 'rollback' ? `rollback to ${String(request.composeId)}` : mode})`;
     this.gate = new ApprovalGate(this.title);
     this.status = {
       release,
       sig,
+      mode,
+      ...rollbackTo,
       stage: 'validating',
       stageSince: new Date().toISOString(),
       composeWorkflowId: null,
@@ -72,6 +83,8 @@ export class ReleaseRun {
     };
     this.result = {
       outcome: 'composed',
+      mode,
+      ...rollbackTo,
       release,
       sig,
       composeId: `${sig}-${release}-${stamp}`,
@@ -114,7 +127,7 @@ export class ReleaseRun {
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
-  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy' | 'requestOverrides'>>): void {
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy' | 'requestOverrides' | 'sourceMetadata'>>): void {
     Object.assign(this.status, fields);
   }
 

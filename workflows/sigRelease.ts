@@ -9,7 +9,10 @@ import type { ResolvedRelease, RunStart, SignedStart } from '../activities/relea
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
-import { hostActivities, quick } from './activityOptions.js';
+import { hostActivities, quick, type HostActivities } from './activityOptions.js';
+import { republishFileLists } from './listsOnly.js';
+import { enterAfterCompose, folderName, refuseUnrecordedStaging, stageCompose, type GateSource } from './reentry.js';
+import { staleSourceMetadata } from './staleness.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
 import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
 import { composeSig, type ComposeResult } from './compose.js';
@@ -52,38 +55,29 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     const r = await validate(run, request, stamp, start);
     const host = hostActivities(runtime.timeouts, runtime.hostTaskQueue ?? r.hostTaskQueue);
 
-    const compose = await composeRelease(run, r, runtime, stamp);
-    if (r.plan.dryRun || r.composeOnly) {
-      run.setStage('composed');
-      run.notify('composed', `**${run.title}**: compose ${compose.composeId} finished (${r.plan.dryRun ? 'dry run' : 'compose only'})`);
-      return run.close(r.plan.dryRun ? 'dry-run' : 'composed');
-    }
+    if (r.entry?.from === 'lists') return await republishFileLists(run, r, host, lock);
+    const source = r.entry ? await enterAfterCompose(run, r, host, stamp) : await composeAndStage(run, r, runtime, stamp, host);
+    if (typeof source === 'string') return run.close(source);
 
-    run.setStage('staging');
     const staging = stagingSigDir(r.roots, r.plan.release, r.plan.sig);
     const production = productionSigDir(r.roots, r.plan.release, r.plan.sig);
-    const previews = `${compose.composeDir}/work/previews/${stamp}`;
-    run.result.staging = await host.long.syncToStaging({
-      source: `${compose.composeDir}/compose/${r.plan.release}/${r.plan.sig}`,
-      target: staging,
-      owner: r.owner,
-      reportFile: `${previews}/staging.txt`,
-      guard: r.guard,
-      allowLargeDeletion: r.allowLargeDeletion,
-    });
-    run.note({ stagingPreview: { ...run.result.staging.preview, guard: { ok: true } } });
-
+    const previews = source.previews;
     // The approval gate: a person sees what production would get, then approves or rejects before the deadline.
     const preview = await host.long.previewProduction({ source: staging, target: production, reportFile: `${previews}/production.txt`, guard: r.guard });
+    refuseUnrecordedStaging(source, preview);
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
-    run.fingerprint = fingerprintAtGate(compose.composeId, preview);
-    if (decisionsNameCompose()) run.composeAtGate = compose.composeId;
+    const sourceMetadata = await staleSourceMetadata(host, r, source.composeDir);
+    run.note({ sourceMetadata });
+    run.fingerprint = fingerprintAtGate(source.composeId, preview);
+    if (decisionsNameCompose()) run.composeAtGate = source.composeId;
+    const compose = { composeId: source.composeId, manifest: source.manifest };
     const decision = await awaitApproval(run, r, runtime, {
       composeId: compose.composeId,
       manifest: compose.manifest,
       preview,
-      reports: { staging: run.result.staging.preview.reportFile, production: preview.reportFile },
+      reports: { ...(run.result.staging ? { staging: run.result.staging.preview.reportFile } : {}), production: preview.reportFile },
+      sourceMetadata,
     });
     if (!decision) {
       run.setStage('expired', `**${run.title}**: nobody approved before ${run.gate.deadline}; nothing went to production`);
@@ -100,6 +94,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
     await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
+    if (patched('production-source-recorded')) await recordProductionSource(r, host, source);
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     return run.close('promoted');
@@ -138,6 +133,35 @@ async function validate(run: ReleaseRun, request: Record<string, unknown>, stamp
     ]);
   }
   return r;
+}
+
+/**
+ * The compose, then the staging sync of the compose it made; the outcome instead when the run stops after the
+ * compose (dry run, compose only).
+ */
+async function composeAndStage(run: ReleaseRun, r: ResolvedRelease, runtime: RuntimeOptions, stamp: string, host: HostActivities): Promise<GateSource | 'dry-run' | 'composed'> {
+  const compose = await composeRelease(run, r, runtime, stamp);
+  if (r.plan.dryRun || r.composeOnly) {
+    run.setStage('composed');
+    run.notify('composed', `**${run.title}**: compose ${compose.composeId} finished (${r.plan.dryRun ? 'dry run' : 'compose only'})`);
+    return r.plan.dryRun ? 'dry-run' : 'composed';
+  }
+  const source = { composeId: compose.composeId, compose: folderName(compose.composeDir), composeDir: compose.composeDir, manifest: compose.manifest, previews: `${compose.composeDir}/work/previews/${stamp}` };
+  await stageCompose(run, r, host, source);
+  return source;
+}
+
+/** Which compose production now holds, beside it (src/lifecycle/sources.ts): `composes` and retention read it. */
+async function recordProductionSource(r: ResolvedRelease, host: HostActivities, source: GateSource): Promise<void> {
+  await host.hostQuick.recordTreeSource({
+    tree: 'production',
+    release: r.plan.release,
+    sig: r.plan.sig,
+    compose: source.compose ?? folderName(source.composeDir),
+    composeId: source.composeId,
+    workflowId: workflowInfo().workflowId,
+    recordedAt: new Date().toISOString(),
+  });
 }
 
 /** The compose child, named after this run so that runs under other IDs never collide. */

@@ -1,9 +1,11 @@
 // Human-readable status: the stage, compose progress (bars on a terminal) and the production preview.
 import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js';
 import { humanBytes } from '../publish/guard.js';
+import { staleText } from '../compose/staleness.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
-  const out = [`${st.sig} ${st.release}: ${st.stage} (since ${st.stageSince})`];
+  const mode = st.mode && st.mode !== 'release' ? ` [${st.mode === 'rollback' ? `rollback to ${st.rollbackTo}` : st.mode}]` : '';
+  const out = [`${st.sig} ${st.release}${mode}: ${st.stage} (since ${st.stageSince})`];
   if (st.startedBy) out.push(`started by ${starterText(st.startedBy)}`);
   if (st.compose) {
     const done = st.compose.tasks.filter((t) => t.state === 'done').length;
@@ -17,6 +19,8 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
     out.push('this request weakens checks:');
     for (const o of st.requestOverrides) out.push(`  ${o}`);
   }
+  const stale = staleText(st.sourceMetadata);
+  if (stale) out.push(stale.replace(/\*\*/g, '').replace(/^- /gm, '  '));
   if (st.stagingPreview) out.push(`staging: ${previewLine(st.stagingPreview)}`);
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);

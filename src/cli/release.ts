@@ -40,6 +40,7 @@ function registerStart(program: Command, globals: () => GlobalOptions): void {
     .option('--disable-repo-gpg-check', 'do not check repomd.xml signatures')
     .option('--compose-only', 'stop after the compose (no staging, no approval, no production)')
     .option('--allow-large-deletion', 'let syncs delete more than the deletion guard allows')
+    .option('--from <stage>', 'enter the pipeline at: compose (default), staging (re-stage what latest points to), gate (ask approval for what staging holds), lists (republish the file lists)')
     .option('--attach', 'if a run of this SIG and release is going, follow it instead of failing')
     .option('--no-wait', 'return as soon as the run has started')
     .option('--requested-by <name>', 'recorded in the run (your name in approval.allowedSigners when the start is signed)', process.env.SUDO_USER ?? process.env.USER)
@@ -57,6 +58,7 @@ async function startCommand(o: Record<string, unknown>, g: GlobalOptions): Promi
     ...(o.arch ? { arches: o.arch } : {}),
   };
   for (const k of BOOLEAN_KEYS) if (o[k]) raw[k] = true;
+  if (o.from !== undefined) raw.from = o.from;
   if (o.requestedBy) raw.requestedBy = o.requestedBy;
   // Everything startRelease checks, checked here first: a refusal must not depend on a server being up.
   const { request, resolved } = checkRequest(raw, catalogue, site);
@@ -98,7 +100,7 @@ async function startCommand(o: Record<string, unknown>, g: GlobalOptions): Promi
         ...result.warnings.map((w) => `warning: ${w}`),
       ].join('\n'),
     );
-    return result.outcome === 'promoted' || result.outcome === 'composed' || result.outcome === 'dry-run' ? EXIT.ok : EXIT.notPromoted;
+    return ['promoted', 'composed', 'dry-run', 'published'].includes(result.outcome) ? EXIT.ok : EXIT.notPromoted;
   } catch (e) {
     throw new CliError(`${handle.workflowId} failed: ${innermost(e)}`, EXIT.failed);
   }

@@ -12,6 +12,7 @@ import { DECISION_NAMESPACE, decisionMessage, type Verdict } from '../../workflo
 import { signWithKeyOrAgent } from '../approval/keys.js';
 import { SigningError } from '../approval/sshsig.js';
 import { FINAL_STAGES, checkFilter, checkRelease, checkSig } from './runs-command.js';
+import { modeOfRun, type RunMode } from '../lifecycle/names.js';
 
 export { FINAL_STAGES, STAGES, badInputExit, registerRunsCommands } from './runs-command.js';
 
@@ -43,12 +44,15 @@ export interface RunRow {
   approver: string | null;
   /** The schedule that started the run, if one did. */
   scheduledBy: string | null;
+  /** release, restage, rollback, gate, lists or vault (src/lifecycle/names.ts). */
+  mode: RunMode;
 }
 
 /** A visibility query for sigRelease runs; every value is checked first, so nothing can be injected into it. */
 export function runsQuery(f: RunFilter): string {
   checkFilter(f);
-  const parts = [`WorkflowType = "sigRelease"`];
+  // Vaults (workflows/vault.ts) are listed with the releases, under the pseudo-SIG "vault".
+  const parts = [`(WorkflowType = "sigRelease" OR WorkflowType = "sigVault")`];
   if (f.stage !== undefined) parts.push(`${SEARCH_ATTRIBUTES.stage.name} = "${f.stage}"`);
   if (f.sig !== undefined) parts.push(`${SEARCH_ATTRIBUTES.sig.name} = "${f.sig}"`);
   if (f.release !== undefined) parts.push(`${SEARCH_ATTRIBUTES.release.name} = "${f.release}"`);
@@ -165,17 +169,18 @@ export function formatRuns(rows: RunRow[], f: RunFilter = {}): string {
     const what = [f.sig, f.release].filter(Boolean).join(' ');
     return `no ${f.all ? '' : 'running '}releases${what ? ` of ${what}` : ''}${f.stage ? ` in stage ${f.stage}` : ''}`;
   }
-  const head = ['WORKFLOW ID', 'SIG', 'REL', 'STAGE', 'STATUS', 'STARTED', 'APPROVER', 'SCHEDULE'];
-  const cells = rows.map((r) => [r.workflowId, r.sig ?? '-', r.release ?? '-', r.stage ?? '-', r.status, r.startTime.replace(/\.\d+Z$/, 'Z'), r.approver ?? '-', r.scheduledBy ?? '-']);
+  const head = ['WORKFLOW ID', 'SIG', 'REL', 'MODE', 'STAGE', 'STATUS', 'STARTED', 'APPROVER', 'SCHEDULE'];
+  const cells = rows.map((r) => [r.workflowId, r.sig ?? '-', r.release ?? '-', r.mode, r.stage ?? '-', r.status, r.startTime.replace(/\.\d+Z$/, 'Z'), r.approver ?? '-', r.scheduledBy ?? '-']);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
   return [line(head), ...cells.map(line)].join('\n');
 }
 
-function rowOf(wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'>): RunRow {
+function rowOf(wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes' | 'memo' | 'type'>): RunRow {
   const sa: TypedSearchAttributes = wf.typedSearchAttributes;
   return {
     workflowId: wf.workflowId,
+    mode: modeOfRun(wf.type, wf.memo),
     runId: wf.runId,
     sig: sa.get(SEARCH_ATTRIBUTES.sig) ?? null,
     release: sa.get(SEARCH_ATTRIBUTES.release) ?? null,

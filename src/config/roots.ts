@@ -10,6 +10,8 @@ export type RootKind = 'compose' | 'staging' | 'production';
 export const ROOT_KINDS: readonly RootKind[] = ['compose', 'staging', 'production'];
 /** `<root>/.sigrelease-root`: its first line is the kind of root. */
 export const ROOT_MARKER_FILE = '.sigrelease-root';
+/** `<root>/.sigrelease-state/`: what sigrelease records about a root's trees (src/lifecycle/sources.ts); never listed. */
+export const ROOT_STATE_DIR = '.sigrelease-state';
 
 export interface SiteRoots {
   composeRoot: string;

@@ -5,6 +5,7 @@ import { durationMs, isDuration } from '../../workflows/duration.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
 import { rootLayoutProblems } from './roots.js';
 import { metricsAddressProblem } from '../metrics/address.js';
+import { lifecycleRequestFields, lifecycleRequestProblems } from '../lifecycle/request.js';
 
 /** Names that become path segments or dnf repo ids: no slashes, no dots-only, no shell metacharacters. */
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -86,6 +87,13 @@ export const siteSchema = z.strictObject({
         .refine((l) => new Set(l.map((r) => r.name)).size === l.length, 'names must be unique'),
       gpgCheck: z.boolean().default(true),
       repoGpgCheck: z.boolean().default(true),
+      /**
+       * How many dated composes of each SIG and release `sigrelease prune` keeps (newest first); composes that
+       * latest, staging, production or a running release use are kept besides these.
+       */
+      keep: z.number().int().min(1, 'must keep at least 1 compose').max(1000).default(5),
+      /** Source metadata (repomd.xml) older than this is flagged at the gate and in `status`. */
+      staleAfter: duration.default('7d'),
     })
     .prefault({}),
   publish: z
@@ -196,7 +204,10 @@ export const releaseRequestSchema = z.strictObject({
   composeOnly: z.boolean().default(false),
   allowLargeDeletion: z.boolean().default(false),
   requestedBy: z.string().optional(),
-}).refine((r) => !(r.fullRun && r.dryRun), { message: '--full-run and --dry-run cannot be combined (a dry run never creates a compose)', path: ['dryRun'] });
+  ...lifecycleRequestFields,
+})
+  .refine((r) => !(r.fullRun && r.dryRun), { message: '--full-run and --dry-run cannot be combined (a dry run never creates a compose)', path: ['dryRun'] })
+  .superRefine(lifecycleRequestProblems);
 export type ReleaseRequestInput = z.input<typeof releaseRequestSchema>;
 export type ReleaseRequest = z.output<typeof releaseRequestSchema>;
 

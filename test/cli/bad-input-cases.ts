@@ -67,6 +67,16 @@ export const CASES: BadInputCase[] = [
   { name: 'demo: --dir under a file', args: ['demo', '--dir', '/etc/hostname/demo'], says: ['--dir', '/etc/hostname/demo'] },
   { name: 'demo: an unknown flag', args: ['demo', '--fast'], says: ['--fast'] },
   { name: 'filelist: --threads 0', args: ['filelist', '--threads', '0'], says: ['--threads', '"0"'] },
+  { name: 'start: --from a stage the pipeline lacks', args: [...START, '--from', 'production'], says: ['from must be one of', 'production'] },
+  { name: 'start: --from staging with --full-run', args: [...START, '--from', 'staging', '--full-run'], says: ['fullRun', 'staging'] },
+  { name: 'composes: SIG with path traversal', args: ['composes', '9', '../core'], says: ['../core'] },
+  { name: 'rollback: --to a path', args: ['rollback', '9', 'core', '--to', '../../etc'], says: ['--to', '../../etc'] },
+  { name: 'rollback: --to with a slash', args: ['rollback', '9', 'core', '--to', 'SIG-core-9.7-20261130.101500/compose'], says: ['SIG-core-9.7-20261130.101500/compose'] },
+  { name: 'rollback: a missing --to', args: ['rollback', '9', 'core'], says: ['--to'] },
+  { name: 'vault: --revision that is not x.y', args: ['vault', '9', '--revision', '9'], says: ['--revision', '"9"'] },
+  { name: 'vault: --revision of another release', args: ['vault', '9', '--revision', '8.10'], says: ['--revision', '8.10'] },
+  { name: 'vault: release that is a word', args: ['vault', 'nine', '--revision', '9.5'], says: ['nine'] },
+  { name: 'lists publish: --level that is no level', args: ['lists', 'publish', '9', 'core', '--level', 'all'], says: ['--level', '"all"'] },
 ];
 
 export interface Outcome {

@@ -7,7 +7,7 @@ describe('bad input with no server reachable', () => {
   it('refuses every case of every command with exit code 2 and one line naming the value', async () => {
     const results = await runCases(`127.0.0.1:${await closedPort()}`);
     const commands = new Set(CASES.map((c) => c.args.find((a) => !a.startsWith('-') && !a.startsWith('/'))));
-    expect([...commands].sort()).toEqual(['approve', 'cancel', 'demo', 'filelist', 'list', 'reject', 'schedule', 'server', 'start', 'status', 'worker']);
+    expect([...commands].sort()).toEqual(['approve', 'cancel', 'composes', 'demo', 'filelist', 'list', 'lists', 'reject', 'rollback', 'schedule', 'server', 'start', 'status', 'vault', 'worker']);
     for (const c of CASES) {
       const r = results.get(c.name)!;
       expect.soft(r.exitCode, `${c.name}: exit code (stderr: ${r.stderr.trim()})`).toBe(2);

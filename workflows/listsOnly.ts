@@ -1,0 +1,28 @@
+// `sigrelease lists publish`: the production file lists republished alone, as a release run (it shows in `list`
+// and `status`), by the holder of the production lock like every list publication, with the same activity: each
+// list is rewritten only if its content changed, with its `-old` copy, its alias and the configured owner.
+import { patched, upsertMemo } from '@temporalio/workflow';
+import type { ResolvedRelease } from '../activities/release.js';
+import { productionCategory } from '../src/paths.js';
+import type { HostActivities } from './activityOptions.js';
+import { lockWorkflowId } from './productionLock.js';
+import type { ProductionLockTurn } from './promotion.js';
+import type { ReleaseResult, ReleaseRun } from './releaseRun.js';
+
+export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, host: HostActivities, lock: ProductionLockTurn): Promise<ReleaseResult> {
+  patched('enter-at-lists');
+  upsertMemo({ mode: 'lists' });
+  // One level when asked (--level), else the levels a promotion writes (publish.fileListLevels).
+  const levels = r.entry?.listLevel ? [r.entry.listLevel] : ['sig', ...r.fileListLevels.filter((l) => l === 'root')];
+  run.setStage('waiting-for-production-lock');
+  await lock.acquire(lockWorkflowId(r.roots.productionRoot), r.plan.release, r.plan.sig);
+  run.setStage('publishing-lists');
+  for (const level of levels) {
+    const target = level === 'root' ? { dir: r.roots.productionRoot, module: 'rocky' } : { dir: productionCategory(r.roots), module: 'sig' };
+    run.result.fileLists.push(await host.long.publishFileLists({ ...target, owner: r.owner }));
+  }
+  await lock.release();
+  const changed = run.result.fileLists.flatMap((l) => l.changed.map((name) => `${l.dir}/${name}`));
+  run.setStage('published', `**${run.title}**: file lists republished (${levels.join(', ')} level); ${changed.length ? `changed: ${changed.join(', ')}` : 'all unchanged'}`);
+  return run.close('published');
+}
