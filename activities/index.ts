@@ -5,10 +5,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createComposeActivities } from './compose.js';
 import { createConfinedPublishActivities } from './publishConfined.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createLockActivities } from './lock.js';
+import { fencedProductionWrite } from './fence.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createRetentionActivities } from './retention.js';
 import { createStalenessActivities } from './staleness.js';
 import { createFileListLevelActivities } from './fileListLevels.js';
+import { createPipelineTurnActivities } from './pipelineTurn.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 
@@ -35,10 +38,12 @@ export function createActivities(deps: ReleaseDeps) {
   const publish = createConfinedPublishActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createLockActivities(deps),
     ...createLifecycleActivities({ site, catalogue }),
     ...createRetentionActivities(deps),
     ...createStalenessActivities(deps),
     ...createFileListLevelActivities(deps),
+    ...createPipelineTurnActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -62,11 +67,15 @@ export function createActivities(deps: ReleaseDeps) {
     syncToStaging: requiringRoots(site, ['compose', 'staging'], activities.syncToStaging),
     // An unmounted production would show the approver "everything is new": the preview checks it too.
     previewProduction: requiringRoots(site, ['staging', 'production'], activities.previewProduction),
-    syncToProduction: requiringRoots(site, ['staging', 'production'], activities.syncToProduction),
-    hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
-    publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    // Production writes present the holder's fencing token (activities/fence.ts): a turn that ended writes nothing.
+    // The paths are checked inside (publishConfined.ts), and what production keeps comes from the catalogue there.
+    syncToProduction: requiringRoots(site, ['staging', 'production'], fencedProductionWrite(site, activities.syncToProduction)),
+    hardlinkRelease: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.hardlinkRelease)),
+    publishFileLists: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.publishFileLists)),
     // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
     pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
+    // The vault copy writes under the production root as the lock's holder: fenced like every production write.
+    copyToVault: fencedProductionWrite(site, activities.copyToVault),
   };
 }
 

@@ -20,6 +20,7 @@ import { innermostMessage, isUnexpected } from './failures.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages.js';
 import { ProductionLockTurn, promoteToProduction } from './promotion.js';
 import { ReleaseRun, type ReleaseResult } from './releaseRun.js';
+import { takePipelineTurn } from './pipelineTurnTaker.js';
 import { checkRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
 
 export type { Outcome, ReleaseResult } from './releaseRun.js';
@@ -53,6 +54,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     run.setStage('validating');
     const runtime = patched('runtime-options-checked-first') ? checkRuntimeOptions(rawRuntime) : ((rawRuntime ?? {}) as RuntimeOptions);
     const r = await validate(run, request, stamp, start);
+    if (!(await takePipelineTurn(run, r))) return run.close('skipped');
     const host = hostActivities(runtime.timeouts, runtime.hostTaskQueue ?? r.hostTaskQueue);
 
     if (r.entry?.from === 'lists') return await republishFileLists(run, r, host, lock);
@@ -93,7 +95,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery });
     if (patched('production-source-recorded')) await recordProductionSource(r, host, source);
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);

@@ -66,6 +66,8 @@ async function dirStats(dir: string): Promise<{ files: number; bytes: number }> 
 
 async function main() {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-'));
+  // Closed on every way out: a failed run must not leave the fixture server holding the process open.
+  let server: Awaited<ReturnType<typeof startYumrepofs>> | null = null;
   try {
     const t0 = Date.now();
     const packages: FixturePackage[] = Array.from({ length: PER_REPO }, (_, i) => ({ name: `pkg${String(i).padStart(3, '0')}`, version: '1.0', sizeBytes: SIZE }));
@@ -73,7 +75,7 @@ async function main() {
       projects: { [PROJECT]: Object.fromEntries(REPOS.map((r) => [r, { arches: [...ARCHES], packages }])) },
       variants: ['hashed'],
     });
-    const server = await startYumrepofs({ root: tree.root });
+    server = await startYumrepofs({ root: tree.root });
     console.log(`fixture: ${REPOS.length} repos x ${ARCHES.length} arches x 3 kinds, ${PER_REPO} source packages each, built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const roots: Roots = { composeRoot: path.join(tmp, 'compose'), stagingRoot: path.join(tmp, 's'), productionRoot: path.join(tmp, 'p') };
@@ -146,6 +148,7 @@ async function main() {
       if (cs.files !== size.files) throw new Error(`seeded compose has ${cs.files} packages, fresh ${size.files}`);
     }
     await server.close();
+    server = null;
 
     const report = (label: string, ms: number) =>
       console.log(`${label}: median ${(ms / 1000).toFixed(2)} s, ${(size.files / (ms / 1000)).toFixed(1)} packages/s, ${(size.bytes / 1048576 / (ms / 1000)).toFixed(2)} MB/s`);
@@ -157,6 +160,7 @@ async function main() {
     console.log(`seeded_vs_fresh=${(median(seededMs) / median(oursMs)).toFixed(3)}`);
     console.log(`overhead_ratio=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
   } finally {
+    await server?.close();
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   const mode = st.mode && st.mode !== 'release' ? ` [${st.mode === 'rollback' ? `rollback to ${st.rollbackTo}` : st.mode}]` : '';
   const out = [`${st.sig} ${st.release}${mode}: ${st.stage} (since ${st.stageSince})`];
   if (st.startedBy) out.push(`started by ${starterText(st.startedBy)}`);
+  if (st.pipelineTurn) out.push(turnText(st.pipelineTurn, `${st.sig} ${st.release}`));
   if (st.compose) {
     const done = st.compose.tasks.filter((t) => t.state === 'done').length;
     out.push(`compose ${st.compose.composeId}: ${done}/${st.compose.tasks.length} tasks done${st.compose.composeDir ? ` in ${st.compose.composeDir}` : ''}`);
@@ -40,6 +41,13 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   if (st.error) out.push(`error: ${st.error}`);
   for (const w of st.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
+}
+
+/** The run's turn at its SIG and release (workflows/pipelineTurn.ts): held, or refused/skipped naming the holder. */
+function turnText(t: NonNullable<ReleaseStatus['pipelineTurn']>, title: string): string {
+  if (t.state === 'held') return `holds the pipeline turn of ${title} (${t.turnWorkflowId}): no other run of ${title} may compose or stage until this one ends`;
+  const h = t.holder;
+  return `${t.state}: another pipeline of ${title} holds the turn: workflow ${h?.workflowId ?? '?'} (run ${h?.runId ?? '?'}, since ${h?.since ?? '?'})`;
 }
 
 function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {
