@@ -1,7 +1,7 @@
 // Human-readable status: the stage, compose progress (bars on a terminal) and the production preview.
 import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js';
+import { humanBytes } from '../publish/guard.js';
 import { staleText } from '../compose/staleness.js';
-import { formatBytes } from './common.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
   const mode = st.mode && st.mode !== 'release' ? ` [${st.mode === 'rollback' ? `rollback to ${st.rollbackTo}` : st.mode}]` : '';
@@ -26,7 +26,7 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);
     out.push(previewTable(st.productionPreview));
-    for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${formatBytes(k.bytes)}): exists only in production, never deleted`);
+    for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${humanBytes(k.bytes)}): exists only in production, never deleted`);
     if (!st.productionPreview.guard.ok) out.push(`DELETION GUARD: ${st.productionPreview.guard.reason}`);
   }
   if (st.fingerprint) {
@@ -57,7 +57,7 @@ function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {
 }
 
 function previewLine(p: PreviewSummary): string {
-  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)} to copy, ${formatBytes(p.deleted.bytes)} to delete); full list: ${p.reportFile}`;
+  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${humanBytes(p.added.bytes + p.changed.bytes)} to copy, ${humanBytes(p.deleted.bytes)} to delete); full list: ${p.reportFile}`;
 }
 
 export function previewTable(p: PreviewSummary): string {
@@ -65,7 +65,7 @@ export function previewTable(p: PreviewSummary): string {
   const w = Math.max(4, ...rows.map(([r]) => r.length));
   return [
     `  ${'repo'.padEnd(w)}  added  changed  deleted  bytes`,
-    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.added.files).padStart(5)}  ${String(c.changed.files).padStart(7)}  ${String(c.deleted.files).padStart(7)}  ${formatBytes(c.added.bytes + c.changed.bytes)}`),
+    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.added.files).padStart(5)}  ${String(c.changed.files).padStart(7)}  ${String(c.deleted.files).padStart(7)}  ${humanBytes(c.added.bytes + c.changed.bytes)}`),
   ].join('\n');
 }
 
