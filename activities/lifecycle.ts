@@ -11,6 +11,7 @@ import { checkRootMarkers, RootMarkerError, type RootKind } from '../src/config/
 import type { SiteConfig } from '../src/config/schema.js';
 import { ComposeNotFoundError, findCompose, latestCompose, listComposes } from '../src/lifecycle/composes.js';
 import { vaultRevisionProblem } from '../src/lifecycle/names.js';
+import { approvalPolicy } from './release.js';
 import { readSourceRecord, writeSourceRecord, type SourceRecord, type TreeKind } from '../src/lifecycle/sources.js';
 import { vaultCopyArgs, vaultPreviewArgs, vaultSigDir } from '../src/lifecycle/vault.js';
 import { composeBase, productionReleaseDir, productionSigDir, stagingSigDir, type Roots } from '../src/paths.js';
@@ -105,13 +106,7 @@ export function createLifecycleActivities(deps: LifecycleDeps) {
         roots,
         owner: site.owner,
         allowLargeDeletion: false,
-        approval: {
-          approvers: site.approval.approvers,
-          reminderInterval: site.approval.reminderInterval,
-          expireAfter: site.approval.expireAfter,
-          requireSignature: site.approval.requireSignature,
-          forbidSelfApproval: site.approval.forbidSelfApproval,
-        },
+        approval: approvalPolicy(site),
         starter: { kind: 'unsigned', ...claimed },
         ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
       };
