@@ -13,6 +13,8 @@ import { renderDnfConfig } from '../src/compose/dnfConfig.js';
 import { fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
 import { buildComposeManifest, type ComposeManifestInput } from '../src/compose/report.js';
 import { linkTree } from '../src/compose/seed.js';
+import { parseRepomdRevision } from '../src/compose/repodata.js';
+import type { SourceMetadata } from '../src/compose/staleness.js';
 import type { ComposePlan } from '../src/compose/types.js';
 import { confinedPath, mkdirConfined, resolveInside } from '../src/roots.js';
 import { classifyToolExit, describeToolFailure, RPM_EXITS } from '../src/tools/exit-codes.js';
@@ -86,6 +88,22 @@ async function importKeys(t: TrustedCompose, keyFiles: string[]): Promise<void> 
       message: describeToolFailure(failed, r, `rpm --root ${t.rpmRoot} --import of ${t.plan.gpgKeys.join(' ')}`, tailLines(`${r.stdout}\n${r.stderr}`)),
     });
   }
+}
+
+/** What each synced folder's repodata/repomd.xml (upstream's, as dnf fetched it) says of its revision and time. */
+async function sourceMetadataOf(t: TrustedCompose): Promise<SourceMetadata[]> {
+  const out: SourceMetadata[] = [];
+  for (const task of t.plan.batches.flat()) {
+    const text = await fs.readFile(path.join(t.layout.sigRoot, task.relDir, 'repodata', 'repomd.xml'), 'utf8').catch(() => null);
+    let meta: { revision: string | null; timestamp: number | null } = { revision: null, timestamp: null };
+    try {
+      if (text !== null) meta = parseRepomdRevision(text);
+    } catch {
+      /* unreadable metadata was verification's business; here it is only "unknown" */
+    }
+    out.push({ relDir: task.relDir, ...meta });
+  }
+  return out;
 }
 
 export function createComposeFolderActivities(deps: ComposeDeps) {
@@ -179,7 +197,7 @@ export function createComposeFolderActivities(deps: ComposeDeps) {
     async writeComposeManifest(input: WriteComposeManifestInput): Promise<string> {
       const t = trustCompose(deps, input);
       refuseDryRun(t.plan, 'writeComposeManifest');
-      const manifest = buildComposeManifest({ ...input, plan: t.plan, composeDir: t.composeDir });
+      const manifest = buildComposeManifest({ ...input, plan: t.plan, composeDir: t.composeDir }, await sourceMetadataOf(t));
       await writeFileAtomic(await confinedPath(t.roots.composeRoot, t.layout.manifest, 'compose manifest').catch((e: unknown) => Promise.reject(refusal(e))), JSON.stringify(manifest, null, 2) + '\n');
       return t.layout.manifest;
     },

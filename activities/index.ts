@@ -6,7 +6,13 @@ import { createComposeActivities } from './compose.js';
 import { hardlinkRelease, previewSync, syncToProduction, syncToStaging, type ProductionSyncInput } from './publish.js';
 import { publishFileLists } from './filelists.js';
 import { createReleaseActivities, type ReleaseDeps } from './release.js';
+import { createLockActivities } from './lock.js';
+import { fencedProductionWrite } from './fence.js';
 import { createLifecycleActivities } from './lifecycle.js';
+import { createRetentionActivities } from './retention.js';
+import { createStalenessActivities } from './staleness.js';
+import { createFileListLevelActivities } from './fileListLevels.js';
+import { createPipelineTurnActivities } from './pipelineTurn.js';
 import { checkRootMarkers, RootMarkerError, ROOT_KINDS, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { evaluateDeletionGuard } from '../src/publish/guard.js';
@@ -39,7 +45,12 @@ export function createActivities(deps: ReleaseDeps) {
   const compose = createComposeActivities({ site, catalogue });
   const activities = {
     ...createReleaseActivities(deps),
+    ...createLockActivities(deps),
     ...createLifecycleActivities({ site, catalogue }),
+    ...createRetentionActivities(deps),
+    ...createStalenessActivities(deps),
+    ...createFileListLevelActivities(deps),
+    ...createPipelineTurnActivities(deps),
     prepareCompose: compose.prepareCompose,
     runReposyncTask: compose.runReposyncTask,
     deployExtraFiles: compose.deployExtraFiles,
@@ -78,11 +89,16 @@ export function createActivities(deps: ReleaseDeps) {
     syncToStaging: requiringRoots(site, ['compose', 'staging'], activities.syncToStaging),
     // An unmounted production would show the approver "everything is new": the preview checks it too.
     previewProduction: requiringRoots(site, ['staging', 'production'], activities.previewProduction),
-    syncToProduction: requiringRoots(site, ['staging', 'production'], (input: ProductionSyncInput) =>
+    // Production writes present the holder's fencing token (activities/fence.ts): a turn that ended writes nothing.
+    syncToProduction: requiringRoots(site, ['staging', 'production'], fencedProductionWrite(site, (input: ProductionSyncInput) =>
       activities.syncToProduction({ ...input, keep: keepFor(input.target) }),
-    ),
-    hardlinkRelease: requiringRoots(site, ['production'], activities.hardlinkRelease),
-    publishFileLists: requiringRoots(site, ['production'], activities.publishFileLists),
+    )),
+    hardlinkRelease: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.hardlinkRelease)),
+    publishFileLists: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.publishFileLists)),
+    // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
+    pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
+    // The vault copy writes under the production root as the lock's holder: fenced like every production write.
+    copyToVault: fencedProductionWrite(site, activities.copyToVault),
   };
 }
 

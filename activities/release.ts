@@ -12,7 +12,7 @@ import type { Roots } from '../src/paths.js';
 import type { Notification, Starter, VerifiedSigner } from '../workflows/messages.js';
 import { DECISION_NAMESPACE, PRINCIPAL, START_NAMESPACE, START_SIGNATURE_MAX_AGE_MS, CLOCK_SKEW_MS, startMessage } from '../workflows/signedMessages.js';
 import { verifyMessage } from '../src/approval/sshsig.js';
-import { requestLockSignal, productionLock } from '../workflows/productionLock.js';
+import { sendLockRequest } from './lock.js';
 
 export interface ReleaseDeps {
   site: SiteConfig;
@@ -100,16 +100,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       requesterRunId?: string;
       requestId?: string;
     }): Promise<string> {
-      if (!deps.client) throw ApplicationFailure.create({ type: 'NoClient', message: 'worker was built without a Temporal client', nonRetryable: true });
-      await deps.client.workflow.signalWithStart(productionLock, {
-        workflowId: input.lockWorkflowId,
-        taskQueue: input.taskQueue || activityInfo().taskQueue,
-        args: [{ release: input.release, queue: [] }],
-        signal: requestLockSignal,
-        signalArgs: [
-          input.requestId ? { workflowId: input.requesterWorkflowId, runId: input.requesterRunId, requestId: input.requestId } : { workflowId: input.requesterWorkflowId },
-        ],
-      });
+      await sendLockRequest(deps.client, deps.site, input);
       return input.lockWorkflowId;
     },
 

@@ -335,7 +335,7 @@ function notFound(e: unknown, scheduleId: string): unknown {
   return e;
 }
 
-function checkTimezone(tz: string): void {
+export function checkTimezone(tz: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
@@ -343,7 +343,7 @@ function checkTimezone(tz: string): void {
   }
 }
 
-function checkDuration(what: string, value: string): number {
+export function checkDuration(what: string, value: string): number {
   try {
     const ms = durationMs(value);
     if (!(ms > 0)) throw new Error('not positive');
@@ -353,7 +353,7 @@ function checkDuration(what: string, value: string): number {
   }
 }
 
-function checkCalendar(cal: CalendarTime): void {
+export function checkCalendar(cal: CalendarTime): void {
   if (!Number.isInteger(cal.hour) || cal.hour < 0 || cal.hour > 23 || !Number.isInteger(cal.minute) || cal.minute < 0 || cal.minute > 59) {
     throw new ConfigError(`calendar time ${cal.hour}:${cal.minute} is not a time of day (HH:MM, 00:00 to 23:59)`);
   }

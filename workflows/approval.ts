@@ -1,6 +1,7 @@
 // The approval gate as the workflow runs it: the approve/reject signals and updates wired to the gate's rules
 // (workflows/gate.ts), the wait with its reminders and deadline, and what is recorded once someone decides.
 import { ApplicationFailure, condition, log, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { staleText, type StaleReport } from '../src/compose/staleness.js';
 import { quick } from './activityOptions.js';
 import type { ResolvedRelease } from '../activities/release.js';
 import { composeRefusal } from './approvedStaging.js';
@@ -99,6 +100,8 @@ export interface GateOpening {
   preview: PreviewSummary;
   /** Full itemized reports of the staging sync and of the production preview. */
   reports: { staging?: string; production?: string };
+  /** How old the compose's source metadata is, per repo (null: not recorded, or a run from before). */
+  sourceMetadata?: StaleReport | null;
 }
 
 /** What the gate needs of a resolved request: its rules and the release it names (a vault passes its own). */
@@ -124,7 +127,7 @@ export async function awaitApproval(run: ReleaseRun, r: GateRequest, runtime: Ru
   const deadline = opened + durationMs(runtime.approval?.expireAfter ?? r.approval.expireAfter);
   const every = durationMs(runtime.approval?.reminderInterval ?? r.approval.reminderInterval);
   gate.deadline = new Date(deadline).toISOString();
-  const previewTable = [overridesText(run.view().requestOverrides ?? []), previewText(preview)].filter(Boolean).join('\n\n');
+  const previewTable = [overridesText(run.view().requestOverrides ?? []), staleText(opening.sourceMetadata), previewText(preview)].filter(Boolean).join('\n\n');
   run.setStage('awaiting-approval', gateDetails({ title: run.title, deadline: gate.deadline, previewTable, manifest: opening.manifest, reports: opening.reports, fingerprint: run.fingerprint }));
   run.notify('awaiting-approval', `**${run.title}**: compose ${composeId} is in staging and waits for approval until ${gate.deadline}.\n${howToDecide(r.plan.release, r.plan.sig)}\n\n${previewTable}`);
   // Enough reminders: then the gate waits out the deadline quietly (a short interval must not post, and grow

@@ -19,7 +19,7 @@ export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, ho
   run.setStage('publishing-lists');
   for (const level of levels) {
     const target = level === 'root' ? { dir: r.roots.productionRoot, module: 'rocky' } : { dir: productionCategory(r.roots), module: 'sig' };
-    run.result.fileLists.push(await host.long.publishFileLists({ ...target, owner: r.owner }));
+    run.result.fileLists.push(await host.long.publishFileLists({ ...target, owner: r.owner, ...lock.fence() }));
   }
   await lock.release();
   const changed = run.result.fileLists.flatMap((l) => l.changed.map((name) => `${l.dir}/${name}`));

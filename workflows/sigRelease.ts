@@ -12,6 +12,7 @@ import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick, type HostActivities } from './activityOptions.js';
 import { republishFileLists } from './listsOnly.js';
 import { enterAfterCompose, folderName, refuseUnrecordedStaging, stageCompose, type GateSource } from './reentry.js';
+import { staleSourceMetadata } from './staleness.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
 import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
 import { composeSig, type ComposeResult } from './compose.js';
@@ -19,6 +20,7 @@ import { innermostMessage, isUnexpected } from './failures.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages.js';
 import { ProductionLockTurn, promoteToProduction } from './promotion.js';
 import { ReleaseRun, type ReleaseResult } from './releaseRun.js';
+import { takePipelineTurn } from './pipelineTurnTaker.js';
 import { checkRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
 
 export type { Outcome, ReleaseResult } from './releaseRun.js';
@@ -52,6 +54,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     run.setStage('validating');
     const runtime = patched('runtime-options-checked-first') ? checkRuntimeOptions(rawRuntime) : ((rawRuntime ?? {}) as RuntimeOptions);
     const r = await validate(run, request, stamp, start);
+    if (!(await takePipelineTurn(run, r))) return run.close('skipped');
     const host = hostActivities(runtime.timeouts, runtime.hostTaskQueue ?? r.hostTaskQueue);
 
     if (r.entry?.from === 'lists') return await republishFileLists(run, r, host, lock);
@@ -66,6 +69,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     refuseUnrecordedStaging(source, preview);
     run.note({ productionPreview: preview });
     run.result.productionPreview = preview;
+    const sourceMetadata = await staleSourceMetadata(host, r, source.composeDir);
+    run.note({ sourceMetadata });
     run.fingerprint = fingerprintAtGate(source.composeId, preview);
     if (decisionsNameCompose()) run.composeAtGate = source.composeId;
     const compose = { composeId: source.composeId, manifest: source.manifest };
@@ -74,6 +79,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
       manifest: compose.manifest,
       preview,
       reports: { ...(run.result.staging ? { staging: run.result.staging.preview.reportFile } : {}), production: preview.reportFile },
+      sourceMetadata,
     });
     if (!decision) {
       run.setStage('expired', `**${run.title}**: nobody approved before ${run.gate.deadline}; nothing went to production`);
@@ -89,7 +95,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery });
     // Production has the compose now, cancel or not: the record must say so (a cancel during promotion is only noted).
     if (patched('production-source-recorded')) await CancellationScope.nonCancellable(() => recordProductionSource(r, host, source));
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);

@@ -1,6 +1,8 @@
 // Compose benchmark: our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
 // against plain `dnf reposync` calls with the same flags, run the way a shell loop would (output to a log
-// file, same parallelism). Prints packages/s and MB/s per side, and as the last line
+// file, same parallelism). Prints packages/s and MB/s per side; then, for the same unchanged SIG composed again
+// seeded from `latest` (src/compose/seed.ts), `seeded_downloads=<packages downloaded>` and
+// `seeded_vs_fresh=<seeded compose time / fresh compose time>`; and as the last line
 // `overhead_ratio=<ours/plain>` (median wall times of several runs).
 //   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4]
 import { execa } from 'execa';
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { buildYumrepofs, startYumrepofs, type FixturePackage } from '../../test/fixtures/yumrepofs.js';
 import { parseSite } from '../../src/config/load.js';
+import { initRoots } from '../../src/config/roots.js';
 import { releaseRequestSchema, sigFileSchema } from '../../src/config/schema.js';
 import { planCompose, planTasks } from '../../src/compose/plan.js';
 import { renderDnfConfig } from '../../src/compose/dnfConfig.js';
@@ -63,6 +66,8 @@ async function dirStats(dir: string): Promise<{ files: number; bytes: number }> 
 
 async function main() {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-'));
+  // Closed on every way out: a failed run must not leave the fixture server holding the process open.
+  let server: Awaited<ReturnType<typeof startYumrepofs>> | null = null;
   try {
     const t0 = Date.now();
     const packages: FixturePackage[] = Array.from({ length: PER_REPO }, (_, i) => ({ name: `pkg${String(i).padStart(3, '0')}`, version: '1.0', sizeBytes: SIZE }));
@@ -70,25 +75,27 @@ async function main() {
       projects: { [PROJECT]: Object.fromEntries(REPOS.map((r) => [r, { arches: [...ARCHES], packages }])) },
       variants: ['hashed'],
     });
-    const server = await startYumrepofs({ root: tree.root });
+    server = await startYumrepofs({ root: tree.root });
     console.log(`fixture: ${REPOS.length} repos x ${ARCHES.length} arches x 3 kinds, ${PER_REPO} source packages each, built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const roots: Roots = { composeRoot: path.join(tmp, 'compose'), stagingRoot: path.join(tmp, 's'), productionRoot: path.join(tmp, 'p') };
     const site = parseSite({ ...roots, repoBaseUrl: server.baseUrl, releases: { '9': { revision: '9.7' } }, compose: { parallelism: PARALLELISM, gpgCheck: false, repoGpgCheck: false } });
+    initRoots(site); // the roots exist and carry their markers, as on a host after `sigrelease init-roots`
     const sigFile = sigFileSchema.parse({ sig: 'bench', name: 'Bench', releases: { '9': { projectId: PROJECT, repos: Object.fromEntries(REPOS.map((r) => [r, { arches: [...ARCHES] }])) } } });
     const planFor = (i: number): ComposePlan =>
       planCompose(releaseRequestSchema.parse({ release: '9', sig: 'bench', hashed: true, fullRun: true }), { sigFile, entry: sigFile.releases['9']!, revision: '9.7' }, site, composeStamp(Date.UTC(2026, 0, 1, 0, 0, i)));
 
-    const { prepareCompose, runReposyncTask } = createComposeActivities({ site, catalogue: { bench: sigFile } });
+    const { prepareCompose, runReposyncTask, flipLatestSymlink } = createComposeActivities({ site, catalogue: { bench: sigFile } });
     const ours = async (i: number) => {
       const plan = planFor(i);
       const env = new MockActivityEnvironment();
       const start = performance.now();
       const prepared = await runActivity(env, prepareCompose, { plan, roots });
+      let downloaded = 0;
       await pool(planTasks(plan), plan.parallelism, async (task) => {
-        await runActivity(env, runReposyncTask, { plan, task, ...prepared });
+        downloaded += (await runActivity(env, runReposyncTask, { plan, task, ...prepared })).downloaded;
       });
-      return { ms: performance.now() - start, dir: prepared.layout.sigRoot };
+      return { ms: performance.now() - start, dir: prepared.layout.sigRoot, composeDir: prepared.composeDir, downloaded };
     };
 
     const plain = async (i: number) => {
@@ -117,8 +124,10 @@ async function main() {
     const oursMs: number[] = [];
     const plainMs: number[] = [];
     let size = { files: 0, bytes: 0 };
+    let lastFresh = '';
     for (let i = 0; i < RUNS; i++) {
       const a = await ours(i);
+      lastFresh = a.composeDir;
       oursMs.push(a.ms);
       size = await dirStats(a.dir);
       const b = await plain(i);
@@ -126,15 +135,32 @@ async function main() {
       const bs = await dirStats(b.dir);
       if (bs.files !== size.files) throw new Error(`plain sync got ${bs.files} packages, ours ${size.files}`);
     }
+    // Seeded: `latest` now points at a fresh compose of the same, unchanged SIG; each run seeds from it by hard
+    // links and reposync fetches only what changed (nothing). Fresh runs above had no `latest` to seed from.
+    await runActivity(new MockActivityEnvironment(), flipLatestSymlink, { release: '9', sig: 'bench', composeDir: lastFresh });
+    const seededMs: number[] = [];
+    let seededDownloads = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const c = await ours(200 + i);
+      seededMs.push(c.ms);
+      seededDownloads = Math.max(seededDownloads, c.downloaded);
+      const cs = await dirStats(c.dir);
+      if (cs.files !== size.files) throw new Error(`seeded compose has ${cs.files} packages, fresh ${size.files}`);
+    }
     await server.close();
+    server = null;
 
     const report = (label: string, ms: number) =>
       console.log(`${label}: median ${(ms / 1000).toFixed(2)} s, ${(size.files / (ms / 1000)).toFixed(1)} packages/s, ${(size.bytes / 1048576 / (ms / 1000)).toFixed(2)} MB/s`);
     console.log(`${planTasks(planFor(0)).length} tasks, ${size.files} packages, ${(size.bytes / 1048576).toFixed(1)} MB per compose, parallelism ${PARALLELISM}, ${RUNS} runs`);
     report('ours (activities) ', median(oursMs));
     report('plain dnf reposync', median(plainMs));
+    report('ours, seeded       ', median(seededMs));
+    console.log(`seeded_downloads=${seededDownloads}`);
+    console.log(`seeded_vs_fresh=${(median(seededMs) / median(oursMs)).toFixed(3)}`);
     console.log(`overhead_ratio=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
   } finally {
+    await server?.close();
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }

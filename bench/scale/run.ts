@@ -1,7 +1,8 @@
 // bench/scale: many releases at once against one server and two worker processes.
 //   npx tsx bench/scale/run.ts [--sigs all] [--releases 8,9,10] [--packages 2]
 // Starts every SIG × release of a bench catalogue together (27 by default), approves each as it reaches the
-// gate, and prints: completion time, peak RSS of each worker, the largest history (events), and whether two
+// gate, and prints: completion time, releases per minute, peak RSS of each worker, the largest history (events),
+// the longest wait of any release for the production lock (request to grant), and whether two
 // production promotions ever overlapped (they must not: one lock per production tree).
 // Releases a SIG lacks in the real catalogue (e.g. desktop 10) are cloned from its newest one with a new
 // project id, so the bench always has 9 × 3 = 27 releases of fixture content.
@@ -117,6 +118,7 @@ async function main() {
   // Histories: the largest one, and the promotion windows (lock granted → lock released) per run.
   let largest = { id: '', events: 0 };
   const windows: Array<{ id: string; from: number; to: number }> = [];
+  let longestLockWait = { id: '', ms: 0 };
   let completed = 0;
   for await (const wf of client.workflow.list({ query: 'ExecutionStatus != "Running" OR ExecutionStatus = "Running"' })) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
@@ -128,6 +130,15 @@ async function main() {
     const granted = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'productionLockGranted');
     const released = events.find((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock');
     if (granted && released) windows.push({ id: wf.workflowId, from: at(granted), to: at(released) });
+    // Each turn at the lock: from the request activity being scheduled to the grant that answered it.
+    let asked: number | null = null;
+    for (const e of events) {
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'requestProductionLock') asked = at(e);
+      else if (asked !== null && e.workflowExecutionSignaledEventAttributes?.signalName === 'productionLockGranted') {
+        if (at(e) - asked > longestLockWait.ms) longestLockWait = { id: wf.workflowId, ms: at(e) - asked };
+        asked = null;
+      }
+    }
   }
   windows.sort((a, b) => a.from - b.from);
   let overlaps = 0;
@@ -140,6 +151,8 @@ async function main() {
   const peakMiB = [...peak.values()].map((kb) => (kb / 1024).toFixed(0));
   console.log(`releases            ${pairs.length} (${completed} completed)`);
   console.log(`completion time     ${elapsed.toFixed(1)} s (start of all to the last promotion)`);
+  console.log(`releases per minute ${((completed / elapsed) * 60).toFixed(2)}`);
+  console.log(`longest lock wait   ${(longestLockWait.ms / 1000).toFixed(1)} s (${longestLockWait.id})`);
   console.log(`peak worker RSS     ${peakMiB.join(' MiB, ')} MiB`);
   console.log(`largest history     ${largest.events} events (${largest.id})`);
   console.log(`promotion windows   ${windows.length}, overlapping: ${overlaps}`);

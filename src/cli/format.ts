@@ -1,11 +1,13 @@
 // Human-readable status: the stage, compose progress (bars on a terminal) and the production preview.
 import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js';
+import { staleText } from '../compose/staleness.js';
 import { formatBytes } from './common.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
   const mode = st.mode && st.mode !== 'release' ? ` [${st.mode === 'rollback' ? `rollback to ${st.rollbackTo}` : st.mode}]` : '';
   const out = [`${st.sig} ${st.release}${mode}: ${st.stage} (since ${st.stageSince})`];
   if (st.startedBy) out.push(`started by ${starterText(st.startedBy)}`);
+  if (st.pipelineTurn) out.push(turnText(st.pipelineTurn, `${st.sig} ${st.release}`));
   if (st.compose) {
     const done = st.compose.tasks.filter((t) => t.state === 'done').length;
     out.push(`compose ${st.compose.composeId}: ${done}/${st.compose.tasks.length} tasks done${st.compose.composeDir ? ` in ${st.compose.composeDir}` : ''}`);
@@ -18,6 +20,8 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
     out.push('this request weakens checks:');
     for (const o of st.requestOverrides) out.push(`  ${o}`);
   }
+  const stale = staleText(st.sourceMetadata);
+  if (stale) out.push(stale.replace(/\*\*/g, '').replace(/^- /gm, '  '));
   if (st.stagingPreview) out.push(`staging: ${previewLine(st.stagingPreview)}`);
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);
@@ -37,6 +41,13 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   if (st.error) out.push(`error: ${st.error}`);
   for (const w of st.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
+}
+
+/** The run's turn at its SIG and release (workflows/pipelineTurn.ts): held, or refused/skipped naming the holder. */
+function turnText(t: NonNullable<ReleaseStatus['pipelineTurn']>, title: string): string {
+  if (t.state === 'held') return `holds the pipeline turn of ${title} (${t.turnWorkflowId}): no other run of ${title} may compose or stage until this one ends`;
+  const h = t.holder;
+  return `${t.state}: another pipeline of ${title} holds the turn: workflow ${h?.workflowId ?? '?'} (run ${h?.runId ?? '?'}, since ${h?.since ?? '?'})`;
 }
 
 function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {

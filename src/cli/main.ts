@@ -24,6 +24,7 @@ const COMMANDS: CommandEntry[] = [
   { usage: 'list', summary: 'list releases by stage, SIG and release (default: the running ones)', load: () => import('./runs-command.js').then((m) => ({ register: m.registerRunsCommands })) },
   { usage: 'cancel <release> <sig>', summary: 'cancel the running release of a SIG', load: () => import('./runs-command.js').then((m) => ({ register: m.registerRunsCommands })) },
   { usage: 'schedule', summary: 'nightly composes on Temporal Schedules: one schedule per SIG and release', load: () => import('./schedule.js').then((m) => ({ register: m.registerScheduleCommands })) },
+  { usage: 'prune [release] [sig]', summary: 'remove compose folders beyond compose.keep (never those in use); --dry-run says what and how many bytes', load: () => import('./prune.js') },
   { usage: 'worker', summary: 'run the worker(s) that execute releases', load: () => import('./worker.js') },
   { usage: 'server', summary: 'run the embedded Temporal dev server (SQLite file, Web UI)', load: () => import('./server.js') },
   { usage: 'demo', summary: 'run a full SIG release (core 9) against the embedded dev server and local fixture repos', load: () => import('./demo.js') },
@@ -34,6 +35,7 @@ const COMMANDS: CommandEntry[] = [
   { usage: 'rollback <release> <sig>', summary: 'take an earlier compose (--to) through staging, approval and production again', load: () => import('./lifecycle.js') },
   { usage: 'vault <release>', summary: 'copy production sig/<release>/ into vault/sig/<x.y>/ after approval, then publish the root lists', load: () => import('./lifecycle.js') },
   { usage: 'lists', summary: 'republish the production file lists alone (`lists publish <release> <sig> [--level sig|root]`)', load: () => import('./lifecycle.js') },
+  { usage: 'lock', summary: 'the production lock: status, and force-release for operators', load: () => import('./lock.js').then((m) => ({ register: m.registerLockCommands })) },
   { usage: 'filelist', summary: 'write a fullfiletimelist (and fullfilelist) for a tree, like create-filelist', load: () => import('./filelist.js').then((m) => ({ register: (p: Command) => m.registerFilelistCommand(p) })) },
 ];
 

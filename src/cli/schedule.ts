@@ -19,6 +19,7 @@ import {
 } from '../schedules.js';
 import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
 import { badInputExit, runningRuns } from './runs.js';
+import { registerPruneSchedule } from './prune.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -126,6 +127,7 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     );
 
   registerCreate(schedule, globals);
+  registerPruneSchedule(schedule, globals);
 
   schedule
     .command('list')

@@ -130,3 +130,21 @@ export class PrimaryPackageReader {
     return out;
   }
 }
+
+/** A repomd.xml's `<revision>` and its newest `<data><timestamp>` (seconds since the epoch), each null when absent. */
+export function parseRepomdRevision(xml: string): { revision: string | null; timestamp: number | null } {
+  let revision: string | null = null;
+  const top = new RecordReader('repomd', (_attrs, c) => {
+    revision = c.get('revision')?.text || null;
+  });
+  top.write(xml);
+  top.close();
+  let timestamp: number | null = null;
+  const data = new RecordReader('data', (_attrs, c) => {
+    const t = Number(c.get('timestamp')?.text);
+    if (Number.isFinite(t) && t > 0) timestamp = Math.max(timestamp ?? 0, t);
+  });
+  data.write(xml);
+  data.close();
+  return { revision, timestamp };
+}

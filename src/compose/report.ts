@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { composeLayout } from '../paths.js';
 import type { ComposePlan, TaskResult, VerifyReport } from './types.js';
+import type { SourceMetadata } from './staleness.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -26,6 +27,8 @@ export interface ComposeManifest {
   tasks: { name: string; relDir: string; baseUrl: string; downloaded: number; skipped: number; deleted: number; bytes: number; packages: number; durationMs: number; attempt: number }[];
   totals: { packages: number; bytes: number; downloaded: number; deleted: number };
   verification: { ok: boolean; problems: string[] };
+  /** Per synced folder: the source's repomd.xml revision and newest timestamp (absent in older manifests). */
+  sourceMetadata?: SourceMetadata[];
 }
 
 /** What a manifest is built from: the plan, the tasks' results and the verification. */
@@ -38,7 +41,7 @@ export interface ComposeManifestInput {
   finishedAt: string;
 }
 
-export function buildComposeManifest(input: ComposeManifestInput): ComposeManifest {
+export function buildComposeManifest(input: ComposeManifestInput, sourceMetadata?: SourceMetadata[]): ComposeManifest {
   const { plan, verify } = input;
   const planned = new Map(plan.batches.flat().map((t) => [t.name, t]));
   const tasks = input.tasks.map((r) => {
@@ -88,6 +91,7 @@ export function buildComposeManifest(input: ComposeManifestInput): ComposeManife
       deleted: tasks.reduce((n, t) => n + t.deleted, 0),
     },
     verification: { ok: verify.ok, problems: verify.problems },
+    ...(sourceMetadata ? { sourceMetadata } : {}),
   };
 }
 

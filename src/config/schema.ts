@@ -87,6 +87,13 @@ export const siteSchema = z.strictObject({
         .refine((l) => new Set(l.map((r) => r.name)).size === l.length, 'names must be unique'),
       gpgCheck: z.boolean().default(true),
       repoGpgCheck: z.boolean().default(true),
+      /**
+       * How many dated composes of each SIG and release `sigrelease prune` keeps (newest first); composes that
+       * latest, staging, production or a running release use are kept besides these.
+       */
+      keep: z.number().int().min(1, 'must keep at least 1 compose').max(1000).default(5),
+      /** Source metadata (repomd.xml) older than this is flagged at the gate and in `status`. */
+      staleAfter: duration.default('7d'),
     })
     .prefault({}),
   publish: z
@@ -119,6 +126,17 @@ export const siteSchema = z.strictObject({
     })
     .prefault({})
     .refine((a) => !a.requireSignature || a.allowedSigners !== undefined, { message: 'requireSignature needs allowedSigners (an OpenSSH allowed_signers file)', path: ['allowedSigners'] }),
+  lock: z
+    .strictObject({
+      /**
+       * How long one run may hold the production lock; after it the next waiter is granted, the holder is told,
+       * and the fence (src/lock/fence.ts) refuses the old holder's writes. Production syncs are far shorter.
+       */
+      lease: duration.default('3d').refine((v) => durationMs(v) >= 1000, 'must be at least 1s'),
+      /** Who may force the lock from its holder (`sigrelease lock force-release`); empty: nobody. */
+      operators: z.array(z.string().regex(PRINCIPAL, 'must be a principal name: letters, digits and ._@-, at most 64 characters')).default([]),
+    })
+    .prefault({}),
   notifications: z
     .strictObject({
       /**

@@ -190,6 +190,11 @@ describe('a full-run compose, activity by activity', () => {
     const manifest = JSON.parse(await fs.readFile(file, 'utf8'));
     expect(manifest).toMatchObject({ composeId: `demo-9-${STAMP}`, fullRun: true, options: { hashed: true }, verification: { ok: true, problems: [] }, totals: { packages: 17 } });
     expect(manifest.tasks.map((t: { name: string }) => t.name)).toEqual(planTasks(plan).map((t) => t.name));
+    // Each synced folder's source metadata, as its repomd.xml says (the fixture's is reproducible: fixed revision).
+    const source = manifest.sourceMetadata as Array<{ relDir: string; revision: string | null; timestamp: number | null }>;
+    expect(source.map((m) => m.relDir)).toEqual(planTasks(plan).map((t) => t.relDir));
+    for (const m of source) expect(m.revision).toMatch(/^\d+$/);
+    for (const m of source) expect(m.timestamp).toBeGreaterThan(0);
   });
 
   it('flipLatestSymlink points latest at the absolute compose folder and reports the previous target', async () => {
