@@ -69,6 +69,7 @@ export async function enterAfterCompose(run: ReleaseRun, r: ResolvedRelease, hos
   } else {
     upsertMemo({ mode: 'restage' });
   }
+  run.setStage('staging', `**${run.title}**: finding ${entry.composeId !== undefined ? `compose ${entry.composeId}` : 'the compose latest points to'}`);
   const found = await host.hostQuick.resolveStagingSource({ release: r.plan.release, sig: r.plan.sig, ...(entry.composeId !== undefined ? { composeId: entry.composeId } : {}) });
   noteCompose(run, found.composeId, found.composeDir, found.manifest);
   const source = { composeId: found.composeId, compose: found.compose, composeDir: found.composeDir, manifest: found.manifest, previews: `${found.composeDir}/work/previews/${stamp}` };

@@ -96,7 +96,8 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
     await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery });
-    if (patched('production-source-recorded')) await recordTreeSource(r, host, 'production', source);
+    // Production has the compose now, cancel or not: the record must say so (a cancel during promotion is only noted).
+    if (patched('production-source-recorded')) await CancellationScope.nonCancellable(() => recordTreeSource(r, host, 'production', source));
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     return run.close('promoted');
