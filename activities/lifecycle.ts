@@ -11,6 +11,7 @@ import { checkRootMarkers, RootMarkerError, type RootKind } from '../src/config/
 import type { SiteConfig } from '../src/config/schema.js';
 import { ComposeNotFoundError, findCompose, latestCompose, listComposes } from '../src/lifecycle/composes.js';
 import { vaultRevisionProblem } from '../src/lifecycle/names.js';
+import { approvalPolicy } from './release.js';
 import { readSourceRecord, writeSourceRecord, type SourceRecord, type TreeKind } from '../src/lifecycle/sources.js';
 import { vaultCopyArgs, vaultPreviewArgs, vaultSigDir } from '../src/lifecycle/vault.js';
 import { composeBase, productionReleaseDir, productionSigDir, stagingSigDir, type Roots } from '../src/paths.js';
@@ -60,7 +61,8 @@ export interface ResolvedVault {
 
 const bad = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
-export function createLifecycleActivities(deps: LifecycleDeps) {
+/** What every lifecycle activity checks first, from the worker's own site config and catalogue. */
+function lifecycleContext(deps: LifecycleDeps) {
   const { site, catalogue } = deps;
   const roots: Roots = { composeRoot: site.composeRoot, stagingRoot: site.stagingRoot, productionRoot: site.productionRoot };
   const checkRoots = (kinds: RootKind[]) => {
@@ -88,35 +90,18 @@ export function createLifecycleActivities(deps: LifecycleDeps) {
       report: path.join(composeBase(roots, release), 'vault-previews', `${revision}-${stamp}`),
     };
   };
+  return { site, roots, checkRoots, checkSigRelease, vaultPaths };
+}
 
+export function createLifecycleActivities(deps: LifecycleDeps) {
+  return { ...stagingSourceActivities(lifecycleContext(deps)), ...vaultActivities(lifecycleContext(deps)) };
+}
+
+type LifecycleContext = ReturnType<typeof lifecycleContext>;
+
+/** Which compose a re-stage or rollback reads, and which compose staging and production hold. */
+function stagingSourceActivities({ roots, checkRoots, checkSigRelease }: LifecycleContext) {
   return {
-    /** Checks a vault request against the worker's own site config: the release it knows, a revision of it. */
-    async resolveVault(input: { release: string; revision: string; requestedBy?: string }): Promise<ResolvedVault> {
-      const release = String(input.release);
-      if (!/^[0-9]+$/.test(release) || !site.releases[release]) {
-        throw bad('BadRequest', `vault: unknown release ${JSON.stringify(input.release)}; known: ${Object.keys(site.releases).sort().join(', ')}`);
-      }
-      const problem = vaultRevisionProblem(input.revision, release);
-      if (problem) throw bad('BadRequest', `vault: ${problem}`);
-      const claimed = typeof input.requestedBy === 'string' && input.requestedBy !== '' ? { claimed: input.requestedBy.slice(0, 64) } : {};
-      return {
-        plan: { release, sig: 'vault' },
-        revision: input.revision,
-        roots,
-        owner: site.owner,
-        allowLargeDeletion: false,
-        approval: {
-          approvers: site.approval.approvers,
-          reminderInterval: site.approval.reminderInterval,
-          expireAfter: site.approval.expireAfter,
-          requireSignature: site.approval.requireSignature,
-          forbidSelfApproval: site.approval.forbidSelfApproval,
-        },
-        starter: { kind: 'unsigned', ...claimed },
-        ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
-      };
-    },
-
     /**
      * The compose to re-stage: the one `latest` points to, or (rollback) the one `composeId` names, checked
      * against the compose folders of this SIG and release on disk.
@@ -160,6 +145,33 @@ export function createLifecycleActivities(deps: LifecycleDeps) {
       if (!record) return null;
       const found = await findCompose(roots, input.release, input.sig, record.compose).catch(() => null);
       return { record, composeDir: found?.dir ?? path.join(composeBase(roots, input.release), 'vanished', record.compose) };
+    },
+
+  };
+}
+
+/** The vault: its request checked, its preview, its copy. */
+function vaultActivities({ site, roots, checkRoots, vaultPaths }: LifecycleContext) {
+  return {
+    /** Checks a vault request against the worker's own site config: the release it knows, a revision of it. */
+    async resolveVault(input: { release: string; revision: string; requestedBy?: string }): Promise<ResolvedVault> {
+      const release = String(input.release);
+      if (!/^[0-9]+$/.test(release) || !site.releases[release]) {
+        throw bad('BadRequest', `vault: unknown release ${JSON.stringify(input.release)}; known: ${Object.keys(site.releases).sort().join(', ')}`);
+      }
+      const problem = vaultRevisionProblem(input.revision, release);
+      if (problem) throw bad('BadRequest', `vault: ${problem}`);
+      const claimed = typeof input.requestedBy === 'string' && input.requestedBy !== '' ? { claimed: input.requestedBy.slice(0, 64) } : {};
+      return {
+        plan: { release, sig: 'vault' },
+        revision: input.revision,
+        roots,
+        owner: site.owner,
+        allowLargeDeletion: false,
+        approval: approvalPolicy(site),
+        starter: { kind: 'unsigned', ...claimed },
+        ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
+      };
     },
 
     /** What the vault would gain from production (a dry run without deletion), with production's digest now. */

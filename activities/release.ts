@@ -13,7 +13,7 @@ import type { Roots } from '../src/paths.js';
 import type { Notification, Starter, VerifiedSigner } from '../workflows/messages.js';
 import { DECISION_NAMESPACE, PRINCIPAL, START_NAMESPACE, START_SIGNATURE_MAX_AGE_MS, CLOCK_SKEW_MS, startMessage } from '../workflows/signedMessages.js';
 import { verifyMessage } from '../src/approval/sshsig.js';
-import { requestLockSignal, productionLock } from '../workflows/productionLock.js';
+import { sendLockRequest, type LockRequestInput } from './lock.js';
 
 export interface ReleaseDeps {
   site: SiteConfig;
@@ -60,13 +60,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           allowLargeDeletion: request.allowLargeDeletion,
           requestOverrides: describeRequestOverrides(request),
           composeOnly: request.composeOnly || request.dryRun,
-          approval: {
-            approvers: site.approval.approvers,
-            reminderInterval: site.approval.reminderInterval,
-            expireAfter: site.approval.expireAfter,
-            requireSignature: site.approval.requireSignature,
-            forbidSelfApproval: site.approval.forbidSelfApproval,
-          },
+          approval: approvalPolicy(site),
           ...(input.run ? { starter: await starterOf(input.run, input.request, site) } : {}),
           fileListLevels: site.publish.fileListLevels,
           metadataGrace: site.publish.metadataGrace,
@@ -93,24 +87,8 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** Joins the release's production queue; the lock workflow signals the requester when its turn comes. */
-    async requestProductionLock(input: {
-      lockWorkflowId: string;
-      release: string;
-      requesterWorkflowId: string;
-      taskQueue: string;
-      requesterRunId?: string;
-      requestId?: string;
-    }): Promise<string> {
-      if (!deps.client) throw ApplicationFailure.create({ type: 'NoClient', message: 'worker was built without a Temporal client', nonRetryable: true });
-      await deps.client.workflow.signalWithStart(productionLock, {
-        workflowId: input.lockWorkflowId,
-        taskQueue: input.taskQueue || activityInfo().taskQueue,
-        args: [{ release: input.release, queue: [] }],
-        signal: requestLockSignal,
-        signalArgs: [
-          input.requestId ? { workflowId: input.requesterWorkflowId, runId: input.requesterRunId, requestId: input.requestId } : { workflowId: input.requesterWorkflowId },
-        ],
-      });
+    async requestProductionLock(input: LockRequestInput): Promise<string> {
+      await sendLockRequest(deps.client, deps.site, input);
       return input.lockWorkflowId;
     },
 
@@ -208,4 +186,10 @@ function networkFailure(e: unknown): { reason: string; permanent: boolean } {
     else if (err.name === 'TimeoutError') codes.push('no answer within 10 s');
   }
   return { reason: codes.length > 0 ? codes.join(', ') : 'network error', permanent: false };
+}
+
+/** What the gate needs of the site's approval settings (a release's and a vault's gate alike). */
+export function approvalPolicy(site: SiteConfig): ResolvedRelease['approval'] {
+  const a = site.approval;
+  return { approvers: a.approvers, reminderInterval: a.reminderInterval, expireAfter: a.expireAfter, requireSignature: a.requireSignature, forbidSelfApproval: a.forbidSelfApproval };
 }

@@ -10,13 +10,12 @@ import { ConfigError } from '../src/config/load.js';
 import { releaseWorkflowId } from '../src/client.js';
 import { composeBase, latestLink, productionSigDir, stagingSigDir, type Roots } from '../src/paths.js';
 import { confinedPath } from '../src/roots.js';
+import { readSourceRecord, sourceRecordPath, type TreeKind } from '../src/lifecycle/sources.js';
 import { bytesFreed, parseComposeFolder, planPrune, protectedComposes, stampsNamedIn, type ComposeFolder, type FileLink, type KeepReason } from '../src/retention/plan.js';
 import { pruneTargets, type PruneRequest, type PruneTarget } from '../src/retention/targets.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from '../workflows/messages.js';
 import type { ReleaseDeps } from './release.js';
 
-/** A marker in the staging or production sig folder naming the compose it holds (first line); see sourceOf. */
-export const COMPOSE_SOURCE_MARKER = '.sigrelease-compose';
 
 export interface PruneReport {
   release: string;
@@ -47,32 +46,21 @@ function heartbeat(details: unknown): void {
   }
 }
 
-/** The first line of a marker file, or null when there is none. */
-async function readMarker(file: string): Promise<string | null> {
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
-  return text?.split('\n')[0]?.trim().slice(0, 4096) || null;
-}
-
 /**
- * What staging or production says it came from: the lifecycle work's source record beside the tree
- * (`<root>/.sigrelease-state/sources/<rel>/<sig>.json`, its `compose` or `composeId`), else a
- * `.sigrelease-compose` marker in the sig folder. A record that cannot be read protects nothing it names, so it
- * stops the prune instead (retryable): better no prune than the production compose gone.
+ * The compose staging or production holds, from its source record (src/lifecycle/sources.ts). A record that
+ * cannot be read protects nothing it names, so it stops the prune instead (retryable): better no prune than the
+ * production compose gone.
  */
-async function sourceOf(root: string, sigDir: string, t: PruneTarget): Promise<string | null> {
-  const recordFile = path.join(root, '.sigrelease-state', 'sources', t.release, `${t.sig}.json`);
-  const text = await fs.readFile(recordFile, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-  if (text !== null) {
-    try {
-      const r = JSON.parse(text) as { compose?: unknown; composeId?: unknown };
-      const named = [r.compose, r.composeId].find((v): v is string => typeof v === 'string' && v !== '');
-      if (named) return named;
-    } catch {
-      /* not JSON: the message below */
-    }
-    throw ApplicationFailure.create({ type: 'SourceRecordUnreadable', message: `${recordFile} names no compose; nothing removed until it does` });
+async function sourceOf(roots: Roots, tree: TreeKind, t: PruneTarget): Promise<string | null> {
+  try {
+    const record = await readSourceRecord(roots, tree, t.release, t.sig);
+    return record ? record.compose : null;
+  } catch (e) {
+    throw ApplicationFailure.create({
+      type: 'SourceRecordUnreadable',
+      message: `${sourceRecordPath(roots, tree, t.release, t.sig)} cannot be read (${(e as Error).message}); nothing removed until it can`,
+    });
   }
-  return readMarker(path.join(sigDir, COMPOSE_SOURCE_MARKER));
 }
 
 /** What `latest` points at (its target's name), even when the target is gone; null without a link. */
@@ -135,8 +123,8 @@ export async function pruneComposeFolders(deps: ReleaseDeps, t: PruneTarget, dry
   const running = await composesOfRunningReleases(deps.client, t);
   const protect = protectedComposes({
     latest: await latestTarget(roots, t),
-    staging: await sourceOf(roots.stagingRoot, stagingSigDir(roots, t.release, t.sig), t),
-    production: await sourceOf(roots.productionRoot, productionSigDir(roots, t.release, t.sig), t),
+    staging: await sourceOf(roots, 'staging', t),
+    production: await sourceOf(roots, 'production', t),
     running,
   });
   const plan = planPrune(await composeFolders(roots, t), site.compose.keep, protect);

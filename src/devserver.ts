@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -98,19 +98,21 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 
 /** Polls until the frontend answers and the namespace is registered (the dev server creates it at start). */
 export async function waitForServer(
-  address: string,
+  /** An address, or the options of a connection that needs TLS or an API key (the deployment test's server). */
+  server: string | ConnectionOptions,
   namespace: string,
   timeoutMs: number,
   died: () => string | null = () => null,
   what = 'temporal server start-dev',
 ): Promise<void> {
+  const options = typeof server === 'string' ? { address: server } : server;
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     const why = died();
     if (why) throw new Error(`${what} ${why} before it was ready`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 2_000 });
+      const conn = await Connection.connect({ ...options, connectTimeout: 2_000 });
       try {
         await conn.workflowService.describeNamespace({ namespace });
         return;
@@ -122,5 +124,5 @@ export async function waitForServer(
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`${what} at ${address} not ready after ${timeoutMs} ms: ${last}`);
+  throw new Error(`${what} at ${options.address} not ready after ${timeoutMs} ms: ${last}`);
 }

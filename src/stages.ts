@@ -15,6 +15,7 @@ export type Stage =
   | 'vaulted'
   | 'rejected'
   | 'expired'
+  | 'skipped'
   | 'failed'
   | 'cancelled';
 
@@ -33,8 +34,9 @@ export const STAGES: readonly Stage[] = [
   'vaulted',
   'rejected',
   'expired',
+  'skipped',
   'failed',
   'cancelled',
 ];
 /** Stages a run ends in. */
-export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'published', 'vaulted', 'rejected', 'expired', 'failed', 'cancelled'];
+export const FINAL_STAGES: readonly Stage[] = ['composed', 'promoted', 'published', 'vaulted', 'rejected', 'expired', 'skipped', 'failed', 'cancelled'];

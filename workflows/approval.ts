@@ -72,7 +72,7 @@ async function decide(run: ReleaseRun, d: Decision, approved: boolean, via: Reco
   const message = gate.subject ? decisionMessage(gate.subject, approved ? 'approve' : 'reject', claims) : '';
   const check = await quick.checkDecisionSignature({ message, principal: claims.by, ...(d.signature !== undefined ? { signature: d.signature } : {}) });
   gate.rules = { ...gate.rules, ...check.policy };
-  const after = check.problem ?? refusal(run, d, approved) ?? gate.verifiedRefusal(d, approved, check.signer);
+  const after = (check.problem ? gate.unverifiedRefusal(check.problem, approved) : null) ?? refusal(run, d, approved) ?? gate.verifiedRefusal(d, approved, check.signer);
   return after ?? take(gate, d, approved, via, check.signer);
 }
 

@@ -86,8 +86,7 @@ export class ApprovalGate {
 
   /** The signature rules that need no verification: present when required, plausible, made for this gate. */
   private signatureRefusal(d: Decision, approving: boolean, run: RunView): string | null {
-    const verb = approving ? 'approve' : 'reject';
-    const hint = signingHint(verb, this.rules.release ?? '<release>', this.rules.sig ?? '<sig>');
+    const hint = this.signingHint(approving);
     if (d.signature === undefined) {
       if (this.rules.requireSignature) return `${this.title} takes only signed decisions (approval.requireSignature); ${hint}`;
       return null;
@@ -110,13 +109,26 @@ export class ApprovalGate {
    * the run when self-approval is forbidden. `signer` null: an unsigned decision on a site that allows them.
    */
   verifiedRefusal(d: Decision, approving: boolean, signer: VerifiedSigner | null): string | null {
-    if (!signer) return this.rules.requireSignature ? `${this.title} takes only signed decisions (approval.requireSignature)` : null;
-    if (signer.principal !== d.by.trim()) return `the signature is by ${signer.principal}, but the decision says it is by ${d.by}`;
+    if (!signer) return this.rules.requireSignature ? `${this.title} takes only signed decisions (approval.requireSignature); ${this.signingHint(approving)}` : null;
+    if (signer.principal !== d.by.trim()) return `the signature is by ${signer.principal}, but the decision says it is by ${d.by}; ${this.signingHint(approving)}`;
     const starter = this.rules.starter;
     if (approving && this.rules.forbidSelfApproval && starter?.kind === 'signed' && starter.principal === signer.principal) {
       return `${signer.principal} started ${this.title} and may not approve it too (approval.forbidSelfApproval); ask another approver`;
     }
     return null;
+  }
+
+  /**
+   * A signature the worker could not verify (ssh-keygen's reason, or no allowed_signers), with the way to sign:
+   * every refusal of an unsigned or badly signed decision tells the sender what to run instead.
+   */
+  unverifiedRefusal(problem: string, approving: boolean): string {
+    return `${problem}; ${this.signingHint(approving)}`;
+  }
+
+  /** One line: the command that signs this decision, for this run's release and SIG. */
+  signingHint(approving: boolean): string {
+    return signingHint(approving ? 'approve' : 'reject', this.rules.release ?? '<release>', this.rules.sig ?? '<sig>');
   }
 
   /** Keeps a refused signal's warning once; past MAX_REFUSAL_WARNINGS only counts it. */

@@ -5,3 +5,4 @@ export { productionLock } from './productionLock.js';
 export { sigVault } from './vault.js';
 export { pruneComposes } from './prune.js';
 export { fileListWriter } from './fileListWriter.js';
+export { pipelineTurn } from './pipelineTurn.js';

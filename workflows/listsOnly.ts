@@ -18,7 +18,7 @@ export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, ho
   await lock.acquire(lockWorkflowId(r.roots.productionRoot), r.plan.release, r.plan.sig);
   run.setStage('publishing-lists');
   for (const level of levels) {
-    run.result.fileLists.push(await host.long.publishFileLists({ ...fileListLevelDir(level, r.roots), owner: r.owner }));
+    run.result.fileLists.push(await host.long.publishFileLists({ ...fileListLevelDir(level, r.roots), owner: r.owner, ...lock.fence() }));
   }
   await lock.release();
   const changed = run.result.fileLists.flatMap((l) => l.changed.map((name) => `${l.dir}/${name}`));

@@ -133,6 +133,8 @@ export interface ReleaseStatus {
   signing?: DecisionSubject | null;
   /** Who started the run: a verified signer, a schedule, or unsigned. */
   startedBy?: Starter | null;
+  /** The run's turn at its SIG and release (workflows/pipelineTurn.ts); absent in runs begun before turns. */
+  pipelineTurn?: RunTurn | null;
   error: string | null;
   warnings: string[];
 }
@@ -197,7 +199,38 @@ export interface LockGrant {
   lockWorkflowId: string;
   /** The request granted; a grant naming no pending request of the run is ignored. */
   requestId?: string;
+  /** Fencing token: this grant's number, higher than every earlier grant's; production writes present it. */
+  token?: number;
 }
+/** Sent to the holder when its turn ended without its release: the lease ran out, or an operator forced it. */
+export const lockLostSignal = defineSignal<[LockLostNotice]>('productionLockLost');
+export interface LockLostNotice {
+  lockWorkflowId: string;
+  requestId?: string;
+  token?: number;
+  why: 'lease-expired' | 'forced-release';
+  /** For a forced release: the operator and the reason they gave. */
+  by?: string;
+  reason?: string;
+  /** ISO time, the lock's workflow clock. */
+  at: string;
+}
+/** An operator frees the lock from its holder (e.g. a run stuck in production for hours). */
+export interface ForceReleaseRequest {
+  /** A name in the site's lock.operators (principal syntax, like approvers). */
+  by: string;
+  /** Why: recorded in the lock's status and log. 1 to 2,000 characters. */
+  reason: string;
+}
+export interface ForcedRelease extends ForceReleaseRequest {
+  at: string;
+  /** The run that held the lock and lost it. */
+  holder: { workflowId: string; runId?: string; token?: number };
+}
+export const forceReleaseUpdate = defineUpdate<ForcedRelease, [ForceReleaseRequest]>('forceRelease');
+/** Where one request stands at the lock: a waiting run asks this now and then (a lock can be lost). */
+export type LockRequestState = 'held' | 'queued' | 'absent';
+export const lockRequestStateQuery = defineQuery<LockRequestState, [LockRequest]>('lockRequestState');
 export interface LockStatus {
   release: string;
   /** The release workflow that may write to production now. */
@@ -205,6 +238,15 @@ export interface LockStatus {
   heldSince: string | null;
   /** Waiting release workflows, first in line first. */
   queue: string[];
+  /** The holder's run and fencing token (absent from locks begun before tokens). */
+  holderRunId?: string | null;
+  token?: number | null;
+  /** When the holder's lease runs out (ISO, the lock's clock). */
+  leaseEndsAt?: string | null;
+  /** Releases forced by operators, latest last (the last 20). */
+  forcedReleases?: ForcedRelease[];
+  /** Turns that ended because the lease ran out, latest last (the last 20). */
+  expiredLeases?: { workflowId: string; runId?: string; token?: number; at: string }[];
 }
 export const lockStatusQuery = defineQuery<LockStatus>('lockStatus');
 
@@ -215,3 +257,43 @@ export type { ComposePlan, ReposyncTask };
  * A requester that names itself is answered (fileListsWritten) when the walk covering its request has ended.
  */
 export const fileListsRequestedSignal = defineSignal<[{ workflowId: string; requestId: string }?]>('fileListsRequested');
+// --- the pipeline turn (workflows/pipelineTurn.ts): one pipeline per compose root, SIG and release at a time,
+// whatever started it. Internal messages between the turn workflow and the release runs, named by request.
+export interface TurnRequest {
+  workflowId: string;
+  runId: string;
+  /** Names one request of that run: the answer carries it, an answer for another request is ignored. */
+  requestId: string;
+}
+/** The run that holds the turn, as status and refusals show it (never its request ID). */
+export interface TurnHolder {
+  workflowId: string;
+  runId: string;
+  /** ISO, workflow clock of the turn workflow. */
+  since: string;
+}
+export interface TurnAnswer {
+  turnWorkflowId: string;
+  requestId: string;
+  granted: boolean;
+  /** When refused: the run that holds the turn. */
+  holder?: TurnHolder;
+}
+export const requestPipelineTurnSignal = defineSignal<[TurnRequest]>('requestPipelineTurn');
+export const givePipelineTurnBackSignal = defineSignal<[TurnRequest]>('givePipelineTurnBack');
+/** Sent to the requesting run: granted, or refused with the holder. */
+export const pipelineTurnAnswerSignal = defineSignal<[TurnAnswer]>('pipelineTurnAnswer');
+export interface PipelineTurnStatus {
+  sig: string;
+  release: string;
+  holder: TurnHolder | null;
+  /** The latest refusals, newest last: who asked while the turn was held, and who held it. */
+  refused: Array<{ workflowId: string; runId: string; at: string; holder: string }>;
+}
+export const pipelineTurnStatusQuery = defineQuery<PipelineTurnStatus>('pipelineTurnStatus');
+/** A run's own view of its turn, in `status`: held, or refused/skipped because another run holds it. */
+export interface RunTurn {
+  turnWorkflowId: string;
+  state: 'held' | 'refused' | 'skipped';
+  holder?: TurnHolder;
+}

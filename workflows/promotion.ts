@@ -1,6 +1,6 @@
 // Production promotion, once a person approved: one holder of the production lock at a time, content and
 // repomd.xml first, what left staging only after the metadata grace period, then hardlink and file lists.
-import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, setCurrentDetails, sleep } from '@temporalio/workflow';
 import type { ResolvedRelease } from '../activities/release.js';
 import type { ProductionSyncResult } from '../activities/publish.js';
 import { productionReleaseDir } from '../src/paths.js';
@@ -9,65 +9,14 @@ import { quick, type HostActivities } from './activityOptions.js';
 import { asRunFailure } from './approvedStaging.js';
 import { durationMs } from './duration.js';
 import { isUnexpected } from './failures.js';
-import { lockGrantedSignal, releaseLockSignal, type PreviewSummary, type RecordedDecision } from './messages.js';
-import { recordLockWait } from './metrics.js';
+import type { PreviewSummary, RecordedDecision } from './messages.js';
 import { lockWorkflowId } from './productionLock.js';
-import { grantMatches } from './lockRequests.js';
+import { ProductionLockTurn } from './productionLockTurn.js';
 import type { ReleaseRun } from './releaseRun.js';
 import { publishReleaseFileLists } from './releaseFileLists.js';
 
-/** This run's turns at the production lock: asked for, granted, given back. */
-export class ProductionLockTurn {
-  private granted = false;
-  /** The production lock this run asked for and has not given back yet. */
-  private toRelease: string | null = null;
-  /** The acquisition this run waits on or holds (null: a run begun before requests had IDs). */
-  private requestId: string | null = null;
-
-  /** Registers the grant signal; call before the first await so no grant is lost. */
-  listen(): void {
-    setHandler(
-      lockGrantedSignal,
-      (g) => {
-        // Anyone who can signal this run could send a grant: only one naming our pending request counts.
-        if (this.requestId !== null && !grantMatches(this.requestId, g)) {
-          log.warn('ignored a production lock grant that names no pending request of this run', { grant: g?.requestId ?? null });
-          return;
-        }
-        this.granted = true;
-      },
-      { description: 'Internal: sent by the production lock to the run whose turn it is; ignored unless it names that request' },
-    );
-  }
-
-  /** Asks the production lock for a turn and waits for it; `release` gives it back. `sig` labels the wait's metric. */
-  async acquire(lockId: string, release: string, sig: string): Promise<void> {
-    const info = workflowInfo();
-    const asked = Date.now();
-    this.granted = false;
-    this.toRelease = lockId;
-    this.requestId = patched('lock-request-ids') ? uuid4() : null;
-    const request = this.requestId ? { requesterRunId: info.runId, requestId: this.requestId } : {};
-    // Not cancellable: a cancel must find the request delivered, so that its release reaches the lock after it.
-    await CancellationScope.nonCancellable(() =>
-      quick.requestProductionLock({ lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...request }),
-    );
-    await condition(() => this.granted);
-    recordLockWait({ sig, release }, asked);
-  }
-
-  async release(): Promise<void> {
-    if (!this.toRelease) return;
-    const lockId = this.toRelease;
-    this.toRelease = null;
-    try {
-      const { workflowId, runId } = workflowInfo();
-      await getExternalWorkflowHandle(lockId).signal(releaseLockSignal, this.requestId ? { workflowId, runId, requestId: this.requestId } : { workflowId });
-    } catch (err) {
-      log.warn('could not release the production lock', { lock: lockId, error: String(err) });
-    }
-  }
-}
+// sigRelease.ts knows the lock turn from here.
+export { ProductionLockTurn };
 
 export interface PromotionInput {
   r: ResolvedRelease;
@@ -79,21 +28,26 @@ export interface PromotionInput {
   previews: string;
   /** The production preview the approver saw at the gate. */
   preview: PreviewSummary;
+  /** How often a run waiting for the lock checks the lock still has its request (runtime.lock.checkEvery). */
+  lockCheckEvery?: string;
 }
 
 /** Waits for the production lock, then promotes; once promotion starts it finishes (a cancel is noted). */
 export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): Promise<void> {
   run.setStage('waiting-for-production-lock');
   const lockId = lockWorkflowId(p.r.roots.productionRoot);
-  await p.lock.acquire(lockId, p.r.plan.release, p.r.plan.sig);
+  p.lock.reportTo((notice) => run.warn(notice));
+  await p.lock.acquire(lockId, p.r.plan.release, p.r.plan.sig, p.lockCheckEvery);
   // Once promotion starts it finishes: a cancel now would only leave production behind staging.
   await CancellationScope.nonCancellable(async () => {
     try {
       run.setStage('promoting');
       run.result.production = await syncProduction(run, p, lockId);
-      run.result.hardlink = await p.host.long.hardlinkRelease({ dir: productionReleaseDir(p.r.roots, p.r.plan.release) });
+      // Every production write presents the grant's fencing token, and stops first if the turn is known to be over.
+      p.lock.checkStillHeld('the hardlink pass');
+      run.result.hardlink = await p.host.long.hardlinkRelease({ dir: productionReleaseDir(p.r.roots, p.r.plan.release), ...p.lock.fence() });
       run.setStage('publishing-lists');
-      await publishReleaseFileLists(run, p.r, p.host);
+      await publishReleaseFileLists(run, p.r, p.host, p.lock);
     } catch (e) {
       // A bug fails the workflow task with nothing sent, so that the fixed worker replays to this very point.
       if (!isUnexpected(e)) await p.lock.release();
@@ -124,10 +78,11 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
   };
   const graceMs = r.metadataGrace ? durationMs(r.metadataGrace) : 0;
   // Runs that were already promoting when this version was deployed replay the single call they made.
-  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction(sync).catch(rethrowAsRunFailure);
+  p.lock.checkStillHeld('the production sync');
+  if (!(patched('production-metadata-grace') && graceMs > 0)) return host.long.syncToProduction({ ...sync, ...p.lock.fence() }).catch(rethrowAsRunFailure);
   // New content and the new repomd.xml files go live first; what left staging stays for the grace period,
   // so a client that read the previous repomd.xml a moment ago still finds every file it names.
-  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2] }).catch(rethrowAsRunFailure);
+  const published = await host.long.syncToProduction({ ...sync, passes: [1, 2], ...p.lock.fence() }).catch(rethrowAsRunFailure);
   // Nothing superseded (a first release, additions only): no client can miss anything, so no wait.
   if (published.preview.deleteEntries > 0) {
     // Production is consistent while we wait, so other SIGs may promote meanwhile: give the lock back.
@@ -138,10 +93,11 @@ async function syncProduction(run: ReleaseRun, p: PromotionInput, lockId: string
     await sleep(graceMs);
     run.note({ deletionsAt: null });
     run.setStage('waiting-for-production-lock');
-    await p.lock.acquire(lockId, r.plan.release, r.plan.sig);
+    await p.lock.acquire(lockId, r.plan.release, r.plan.sig, p.lockCheckEvery);
     run.setStage('promoting');
   }
-  const deleted = await host.long.syncToProduction({ ...sync, passes: [3] }).catch(rethrowAsRunFailure);
+  p.lock.checkStillHeld('the deletion pass');
+  const deleted = await host.long.syncToProduction({ ...sync, passes: [3], ...p.lock.fence() }).catch(rethrowAsRunFailure);
   return joinProductionSyncs(published, deleted);
 }
 

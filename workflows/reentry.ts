@@ -40,15 +40,7 @@ export async function stageCompose(run: ReleaseRun, r: ResolvedRelease, host: Ho
   run.note({ stagingPreview: { ...run.result.staging.preview, guard: { ok: true } } });
   // `--from gate` and `composes` read this record; runs older than it record nothing.
   if (patched('staging-source-recorded')) {
-    await host.hostQuick.recordTreeSource({
-      tree: 'staging',
-      release: r.plan.release,
-      sig: r.plan.sig,
-      compose: source.compose ?? folderName(source.composeDir),
-      composeId: source.composeId,
-      workflowId: workflowInfo().workflowId,
-      recordedAt: new Date().toISOString(),
-    });
+    await recordTreeSource(r, host, 'staging', source);
   }
 }
 
@@ -77,6 +69,7 @@ export async function enterAfterCompose(run: ReleaseRun, r: ResolvedRelease, hos
   } else {
     upsertMemo({ mode: 'restage' });
   }
+  run.setStage('staging', `**${run.title}**: finding ${entry.composeId !== undefined ? `compose ${entry.composeId}` : 'the compose latest points to'}`);
   const found = await host.hostQuick.resolveStagingSource({ release: r.plan.release, sig: r.plan.sig, ...(entry.composeId !== undefined ? { composeId: entry.composeId } : {}) });
   noteCompose(run, found.composeId, found.composeDir, found.manifest);
   const source = { composeId: found.composeId, compose: found.compose, composeDir: found.composeDir, manifest: found.manifest, previews: `${found.composeDir}/work/previews/${stamp}` };
@@ -101,5 +94,18 @@ export function refuseUnrecordedStaging(source: GateSource, preview: PreviewSumm
     message:
       `staging no longer holds what compose ${source.composeId} put there (recorded digest ${source.recordedDigest}, staging now ${preview.stagingDigest ?? 'unknown'}): ` +
       `it was changed by hand or by a sync that failed half way. Re-stage it with --from staging; nothing was asked and production was not touched.`,
+  });
+}
+
+/** Which compose a tree now holds, beside it (src/lifecycle/sources.ts): `--from gate`, `composes` and retention read it. */
+export async function recordTreeSource(r: ResolvedRelease, host: HostActivities, tree: 'staging' | 'production', source: Pick<GateSource, 'compose' | 'composeDir' | 'composeId'>): Promise<void> {
+  await host.hostQuick.recordTreeSource({
+    tree,
+    release: r.plan.release,
+    sig: r.plan.sig,
+    compose: source.compose ?? folderName(source.composeDir),
+    composeId: source.composeId,
+    workflowId: workflowInfo().workflowId,
+    recordedAt: new Date().toISOString(),
   });
 }

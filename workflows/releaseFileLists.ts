@@ -8,19 +8,27 @@ import { fileListLevelDir, releaseFileListLevels, type FileListLevel } from '../
 import type { HostActivities } from './activityOptions.js';
 import { quick } from './activityOptions.js';
 import { fileListsWrittenSignal, type FileListsWritten } from './fileListWriter.js';
+import type { ProductionLockTurn } from './productionLockTurn.js';
 import type { ReleaseRun } from './releaseRun.js';
 
-export async function publishReleaseFileLists(run: ReleaseRun, r: ResolvedRelease, host: HostActivities): Promise<void> {
+/** What this module needs of the production lock turn (its holder's checks). */
+type HeldLock = Pick<ProductionLockTurn, 'checkStillHeld' | 'fence'>;
+
+export async function publishReleaseFileLists(run: ReleaseRun, r: ResolvedRelease, host: HostActivities, lock: HeldLock): Promise<void> {
   // Runs recorded before the rocky level existed never configured it; the marker keeps that explicit.
   const levels = releaseFileListLevels(r.fileListLevels).filter((l) => l !== 'rocky' || patched('file-list-level-rocky'));
   // Runs recorded before the writers existed replay the activity calls they made.
   if (!patched('file-lists-through-writer')) {
     for (const level of levels) {
+      lock.checkStillHeld(level === 'sig' ? 'publishing the file lists' : `publishing the ${level} file lists`);
       const { dir, module, aliases } = fileListLevelDir(level, r.roots);
-      run.result.fileLists.push(await host.long.publishFileLists({ dir, module, aliases, owner: r.owner }));
+      run.result.fileLists.push(await host.long.publishFileLists({ dir, module, aliases, owner: r.owner, ...lock.fence() }));
     }
     return;
   }
+  // The writers' walks only re-list the tree (they write no content) and hold no lock turn, so they carry no fence;
+  // a run that lost its turn still stops here rather than ask.
+  lock.checkStillHeld('publishing the file lists');
   await publishThroughWriters(run, levels);
 }
 

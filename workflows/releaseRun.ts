@@ -12,7 +12,7 @@ import { innermostMessage } from './failures.js';
 import { ApprovalGate } from './gate.js';
 import { SEARCH_ATTRIBUTES, type ApprovalFingerprint, type NotificationEvent, type PreviewSummary, type RecordedDecision, type ReleaseStatus, type Stage } from './messages.js';
 
-export type Outcome = 'promoted' | 'composed' | 'dry-run' | 'rejected' | 'expired' | 'published' | 'vaulted';
+export type Outcome = 'promoted' | 'composed' | 'dry-run' | 'rejected' | 'expired' | 'published' | 'vaulted' | 'skipped';
 
 export interface ReleaseResult {
   outcome: Outcome;
@@ -34,6 +34,8 @@ export interface ReleaseResult {
   production: ProductionSyncResult | null;
   hardlink: HardlinkReleaseResult | null;
   fileLists: PublishFileListsResult[];
+  /** Why a scheduled run ended without doing anything (another pipeline of its SIG and release was running). */
+  skipped?: string;
   warnings: string[];
 }
 
@@ -49,6 +51,8 @@ export class ReleaseRun {
   // Notifications go out one after another in the background: a slow or dead webhook never holds the pipeline
   // and never fails it. The run waits for the last one before it closes (`settled`).
   private notices: Promise<void> = Promise.resolve();
+  /** What the run gives back when it ends, however it ends (the pipeline turn). */
+  private readonly endings: Array<() => Promise<void>> = [];
 
   constructor(
     request: { release: unknown; sig: unknown; from?: unknown; composeId?: unknown },
@@ -127,8 +131,19 @@ export class ReleaseRun {
   }
 
   /** Fills in what later steps report: compose child, previews, the grace period's deletion time. */
-  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy' | 'requestOverrides' | 'sourceMetadata'>>): void {
+  note(fields: Partial<Pick<ReleaseStatus, 'composeWorkflowId' | 'stagingPreview' | 'productionPreview' | 'deletionsAt' | 'error' | 'startedBy' | 'requestOverrides' | 'sourceMetadata' | 'pipelineTurn'>>): void {
     Object.assign(this.status, fields);
+  }
+
+  /** The run ends without doing anything, for `reason` (shown in status, the Web UI's details and the result). */
+  skip(reason: string): void {
+    this.result.skipped = reason;
+    this.setStage('skipped', `**${markdownText(this.title)}**: ${markdownText(reason)}`);
+  }
+
+  /** Registers what to give back when the run ends (close, failure, cancel); `settled` runs it once. */
+  onEnd(giveBack: () => Promise<void>): void {
+    this.endings.push(giveBack);
   }
 
   warn(...warnings: string[]): void {
@@ -163,8 +178,12 @@ export class ReleaseRun {
     return result;
   }
 
-  /** Resolves once every notification was delivered or given up on. */
-  settled(): Promise<void> {
+  /**
+   * Resolves once the run has given back what it holds (even when cancelled) and every notification was delivered
+   * or given up on. Every way a run ends passes here: `close`, and the failure and cancel path of sigRelease.
+   */
+  async settled(): Promise<void> {
+    for (const giveBack of this.endings.splice(0)) await CancellationScope.nonCancellable(giveBack);
     return this.notices;
   }
 }

@@ -10,12 +10,15 @@ export interface RuntimeOptions {
   approval?: { reminderInterval?: string; expireAfter?: string };
   timeouts?: ActivityTimeouts;
   hostTaskQueue?: string;
+  /** How often a run waiting for the production lock makes sure the lock still has its request. */
+  lock?: { checkEvery?: string };
 }
 
 const SHAPE: Record<string, Record<string, 'duration' | 'count'> | 'string'> = {
   approval: { reminderInterval: 'duration', expireAfter: 'duration' },
   timeouts: { heartbeat: 'duration', longSync: 'duration', retryInitial: 'duration', maxAttempts: 'count' },
   hostTaskQueue: 'string',
+  lock: { checkEvery: 'duration' },
 };
 
 /** Why `runtime` is not a RuntimeOptions, naming the key and the value; null when it is one. */

@@ -11,7 +11,7 @@ import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick, type HostActivities } from './activityOptions.js';
 import { republishFileLists } from './listsOnly.js';
-import { enterAfterCompose, folderName, refuseUnrecordedStaging, stageCompose, type GateSource } from './reentry.js';
+import { enterAfterCompose, folderName, recordTreeSource, refuseUnrecordedStaging, stageCompose, type GateSource } from './reentry.js';
 import { staleSourceMetadata } from './staleness.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
 import { decisionsNameCompose, fingerprintAtGate } from './approvedStaging.js';
@@ -20,6 +20,7 @@ import { innermostMessage, isUnexpected } from './failures.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages.js';
 import { ProductionLockTurn, promoteToProduction } from './promotion.js';
 import { ReleaseRun, type ReleaseResult } from './releaseRun.js';
+import { takePipelineTurn } from './pipelineTurnTaker.js';
 import { checkRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
 
 export type { Outcome, ReleaseResult } from './releaseRun.js';
@@ -53,6 +54,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     run.setStage('validating');
     const runtime = patched('runtime-options-checked-first') ? checkRuntimeOptions(rawRuntime) : ((rawRuntime ?? {}) as RuntimeOptions);
     const r = await validate(run, request, stamp, start);
+    if (!(await takePipelineTurn(run, r))) return run.close('skipped');
     const host = hostActivities(runtime.timeouts, runtime.hostTaskQueue ?? r.hostTaskQueue);
 
     if (r.entry?.from === 'lists') return await republishFileLists(run, r, host, lock);
@@ -93,8 +95,9 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview });
-    if (patched('production-source-recorded')) await recordProductionSource(r, host, source);
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery });
+    // Production has the compose now, cancel or not: the record must say so (a cancel during promotion is only noted).
+    if (patched('production-source-recorded')) await CancellationScope.nonCancellable(() => recordTreeSource(r, host, 'production', source));
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     run.notify('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);
     return run.close('promoted');
@@ -151,18 +154,6 @@ async function composeAndStage(run: ReleaseRun, r: ResolvedRelease, runtime: Run
   return source;
 }
 
-/** Which compose production now holds, beside it (src/lifecycle/sources.ts): `composes` and retention read it. */
-async function recordProductionSource(r: ResolvedRelease, host: HostActivities, source: GateSource): Promise<void> {
-  await host.hostQuick.recordTreeSource({
-    tree: 'production',
-    release: r.plan.release,
-    sig: r.plan.sig,
-    compose: source.compose ?? folderName(source.composeDir),
-    composeId: source.composeId,
-    workflowId: workflowInfo().workflowId,
-    recordedAt: new Date().toISOString(),
-  });
-}
 
 /** The compose child, named after this run so that runs under other IDs never collide. */
 async function composeRelease(run: ReleaseRun, r: ResolvedRelease, runtime: RuntimeOptions, stamp: string): Promise<ComposeResult> {

@@ -68,10 +68,10 @@ export async function sigVault(input: SigVaultInput): Promise<ReleaseResult> {
     // Once the copy starts it finishes, and the lists that cover it follow.
     await CancellationScope.nonCancellable(async () => {
       run.setStage('promoting');
-      const copied = await host.long.copyToVault({ release: r.plan.release, revision: r.revision, stamp, expectedDigest: preview.stagingDigest ?? '' });
+      const copied = await host.long.copyToVault({ release: r.plan.release, revision: r.revision, stamp, expectedDigest: preview.stagingDigest ?? '', ...lock.fence() });
       run.warn(...(copied.transferredFiles === 0 ? [`vault/sig/${r.revision}/ already held everything production has`] : []));
       run.setStage('publishing-lists');
-      run.result.fileLists.push(await host.long.publishFileLists({ dir: r.roots.productionRoot, module: 'rocky', owner: r.owner }));
+      run.result.fileLists.push(await host.long.publishFileLists({ dir: r.roots.productionRoot, module: 'rocky', owner: r.owner, ...lock.fence() }));
       await lock.release();
     });
     run.setStage('vaulted', `**${run.title}**: production sig/${r.plan.release}/ is in vault/sig/${r.revision}/; root file lists published`);

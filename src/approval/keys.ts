@@ -3,14 +3,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runTool } from '../tools/run.js';
 import { SigningError, signMessage } from './sshsig.js';
 
 /** Signs with `keyFile`, or with the agent's first key when no file is given. */
 export async function signWithKeyOrAgent(message: string, namespace: string, keyFile: string | undefined): Promise<string> {
   if (keyFile) return signMessage(message, namespace, keyFile);
   if (!process.env.SSH_AUTH_SOCK) throw new SigningError('no key to sign with: pass --key ~/.ssh/id_ed25519, or load a key into the ssh-agent');
-  const listed = await execa('ssh-add', ['-L'], { reject: false, timeout: 10_000 });
+  const listed = await runTool('ssh-add', ['-L'], { timeoutMs: 10_000 });
   const first = listed.exitCode === 0 ? listed.stdout.split('\n').find((l) => l.trim() !== '') : undefined;
   if (!first) throw new SigningError('the ssh-agent holds no key: add one with ssh-add, or pass --key FILE');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sigrelease-agent-key-'));

@@ -9,7 +9,8 @@ import { PROJECT_ROOT } from '../root.js';
 import { CliError, EXIT } from '../errors.js';
 import { initRoots } from '../config/roots.js';
 import { latestLink, productionCategory, productionSigDir, stagingSigDir } from '../paths.js';
-import { action, formatBytes, type GlobalOptions } from './common.js';
+import { action, type GlobalOptions } from './common.js';
+import { humanBytes } from '../publish/guard.js';
 import { endDescendants } from './processes.js';
 import { stopRequested, untilStopped, whenStopRequested } from './signals.js';
 import { STATE_DIR } from './server.js';
@@ -66,8 +67,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
 async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: AbortSignal): Promise<number> {
   const t0 = Date.now();
-  const [{ execa }, YAML, { startDevServer, freePort }, { loadCatalogue, parseSite }, { localSiteRaw }, client, { DefaultLogger, Runtime }, { createWorkers }, { formatStatus }] =
-    await Promise.all([import('execa'), import('yaml'), import('../devserver.js'), import('../config/load.js'), import('../config/local.js'), import('../client.js'), import('@temporalio/worker'), import('../worker.js'), import('./format.js')]);
+  const [{ runTool, runToolChecked }, { SSH_KEYGEN_EXITS }, YAML, { startDevServer, freePort }, { loadCatalogue, parseSite }, { localSiteRaw }, client, { DefaultLogger, Runtime }, { createWorkers }, { formatStatus }] =
+    await Promise.all([import('../tools/run.js'), import('../tools/exit-codes.js'), import('yaml'), import('../devserver.js'), import('../config/load.js'), import('../config/local.js'), import('../client.js'), import('@temporalio/worker'), import('../worker.js'), import('./format.js')]);
   // The demo narrates itself; the worker's own INFO lines would drown it. The CLI handles stop signals itself.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const step = (s: string) => process.stdout.write(`\n== ${s}\n`);
@@ -87,7 +88,7 @@ async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: Ab
 
   // Signatures on, as on a real site: a throwaway key for the approver "demo" and an allowed_signers naming it.
   const key = path.join(dir, 'demo-approver-key');
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sigrelease demo approver', '-f', key]);
+  await runToolChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sigrelease demo approver', '-f', key], SSH_KEYGEN_EXITS);
   const allowedSigners = path.join(dir, 'allowed_signers');
   fs.writeFileSync(allowedSigners, `demo ${fs.readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
   const siteFile = path.join(dir, 'site.yaml');
@@ -106,7 +107,8 @@ async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: Ab
   // What an operator does once on a new compose host: `sigrelease init-roots`.
   initRoots(site);
   const catalogue = loadCatalogue();
-  const env = { ...process.env, SIGRELEASE_SITE: siteFile, TEMPORAL_ADDRESS: server.address };
+  // On top of the demo's own environment (the tool runner keeps it).
+  const env = { SIGRELEASE_SITE: siteFile, TEMPORAL_ADDRESS: server.address };
 
   step('starting a worker');
   const { workers, close } = await untilStopped(createWorkers({ address: server.address, namespace: server.namespace, site, catalogue, queues: ['control', 'host'] }));
@@ -144,8 +146,8 @@ async function demoSteps(o: DemoOptions, dir: string, started: Started, stop: Ab
     console.log(`  Web UI: ${server.uiUrl}/namespaces/default/workflows/${handle.workflowId}`);
   } else {
     step(`sigrelease approve 9 core --by demo --key ${path.basename(key)} --comment "demo run"`);
-    const r = await execa(BIN, ['approve', '9', 'core', '--by', 'demo', '--key', key, '--comment', 'demo run'], { env, reject: false, cancelSignal: stop });
-    if (stop.aborted) await untilStopped(Promise.resolve());
+    // A stop rejects with the stop's reason once the approve process is gone.
+    const r = await runTool(BIN, ['approve', '9', 'core', '--by', 'demo', '--key', key, '--comment', 'demo run'], { env, signal: stop });
     process.stdout.write(r.stdout + (r.stderr ? `\n${r.stderr}` : '') + '\n');
     if (r.exitCode !== 0) throw new Error(`approve failed with exit code ${r.exitCode}`);
   }
@@ -175,7 +177,7 @@ function summarize(site: { composeRoot: string; stagingRoot: string; productionR
       }
     };
     if (fs.existsSync(d)) walk(d);
-    return `${files} files, ${formatBytes(bytes)}`;
+    return `${files} files, ${humanBytes(bytes)}`;
   };
   const latest = latestLink(site, '9', 'core');
   console.log(`compose     ${result.composeDir} (${result.compose.tasks} reposync tasks, ${result.compose.downloaded} packages downloaded)`);

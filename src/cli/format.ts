@@ -1,12 +1,13 @@
 // Human-readable status: the stage, compose progress (bars on a terminal) and the production preview.
 import type { PreviewSummary, ReleaseStatus } from '../../workflows/messages.js';
+import { humanBytes } from '../publish/guard.js';
 import { staleText } from '../compose/staleness.js';
-import { formatBytes } from './common.js';
 
 export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): string {
   const mode = st.mode && st.mode !== 'release' ? ` [${st.mode === 'rollback' ? `rollback to ${st.rollbackTo}` : st.mode}]` : '';
   const out = [`${st.sig} ${st.release}${mode}: ${st.stage} (since ${st.stageSince})`];
   if (st.startedBy) out.push(`started by ${starterText(st.startedBy)}`);
+  if (st.pipelineTurn) out.push(turnText(st.pipelineTurn, `${st.sig} ${st.release}`));
   if (st.compose) {
     const done = st.compose.tasks.filter((t) => t.state === 'done').length;
     out.push(`compose ${st.compose.composeId}: ${done}/${st.compose.tasks.length} tasks done${st.compose.composeDir ? ` in ${st.compose.composeDir}` : ''}`);
@@ -25,7 +26,7 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   if (st.productionPreview) {
     out.push(`production will get: ${previewLine(st.productionPreview)}`);
     out.push(previewTable(st.productionPreview));
-    for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${formatBytes(k.bytes)}): exists only in production, never deleted`);
+    for (const k of st.productionPreview.kept ?? []) out.push(`  kept: ${k.dir}/ (${k.files} files, ${humanBytes(k.bytes)}): exists only in production, never deleted`);
     if (!st.productionPreview.guard.ok) out.push(`DELETION GUARD: ${st.productionPreview.guard.reason}`);
   }
   if (st.fingerprint) {
@@ -42,6 +43,13 @@ export function formatStatus(st: ReleaseStatus, opts: { tty?: boolean } = {}): s
   return out.join('\n');
 }
 
+/** The run's turn at its SIG and release (workflows/pipelineTurn.ts): held, or refused/skipped naming the holder. */
+function turnText(t: NonNullable<ReleaseStatus['pipelineTurn']>, title: string): string {
+  if (t.state === 'held') return `holds the pipeline turn of ${title} (${t.turnWorkflowId}): no other run of ${title} may compose or stage until this one ends`;
+  const h = t.holder;
+  return `${t.state}: another pipeline of ${title} holds the turn: workflow ${h?.workflowId ?? '?'} (run ${h?.runId ?? '?'}, since ${h?.since ?? '?'})`;
+}
+
 function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {
   if (s.kind === 'signed') return `${s.principal} (signed, key ${s.keyFingerprint})`;
   if (s.kind === 'schedule') return `schedule ${s.scheduleId}`;
@@ -49,7 +57,7 @@ function starterText(s: NonNullable<ReleaseStatus['startedBy']>): string {
 }
 
 function previewLine(p: PreviewSummary): string {
-  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${formatBytes(p.added.bytes + p.changed.bytes)} to copy, ${formatBytes(p.deleted.bytes)} to delete); full list: ${p.reportFile}`;
+  return `${p.added.files} new, ${p.changed.files} changed, ${p.deleted.files} deleted (${humanBytes(p.added.bytes + p.changed.bytes)} to copy, ${humanBytes(p.deleted.bytes)} to delete); full list: ${p.reportFile}`;
 }
 
 export function previewTable(p: PreviewSummary): string {
@@ -57,7 +65,7 @@ export function previewTable(p: PreviewSummary): string {
   const w = Math.max(4, ...rows.map(([r]) => r.length));
   return [
     `  ${'repo'.padEnd(w)}  added  changed  deleted  bytes`,
-    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.added.files).padStart(5)}  ${String(c.changed.files).padStart(7)}  ${String(c.deleted.files).padStart(7)}  ${formatBytes(c.added.bytes + c.changed.bytes)}`),
+    ...rows.map(([r, c]) => `  ${r.padEnd(w)}  ${String(c.added.files).padStart(5)}  ${String(c.changed.files).padStart(7)}  ${String(c.deleted.files).padStart(7)}  ${humanBytes(c.added.bytes + c.changed.bytes)}`),
   ].join('\n');
 }
 

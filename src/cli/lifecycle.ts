@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { checkRequest } from '../config/request.js';
 import { CliError, EXIT } from '../errors.js';
 import { composeIdProblem, vaultRevisionProblem } from '../lifecycle/names.js';
-import { action, checkReleaseArg, checkSigArg, formatBytes, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
+import { humanBytes } from '../publish/guard.js';
 
 const who = () => process.env.SUDO_USER ?? process.env.USER;
 
@@ -33,7 +34,7 @@ function registerComposes(program: Command, globals: () => GlobalOptions): void 
           return rows
             .map((c) => {
               const marks = [c.latest && 'latest', c.staging && 'staging', c.production && 'production'].filter(Boolean).join(', ');
-              const m = c.manifest ? `${c.manifest.tasks} tasks, ${c.manifest.packages} packages, ${formatBytes(c.manifest.bytes)}` : 'no manifest (failed or unfinished)';
+              const m = c.manifest ? `${c.manifest.tasks} tasks, ${c.manifest.packages} packages, ${humanBytes(c.manifest.bytes)}` : 'no manifest (failed or unfinished)';
               return `${c.name}  ${c.time}  ${m}${marks ? `  <- ${marks}` : ''}`;
             })
             .join('\n');

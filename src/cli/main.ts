@@ -35,6 +35,7 @@ const COMMANDS: CommandEntry[] = [
   { usage: 'rollback <release> <sig>', summary: 'take an earlier compose (--to) through staging, approval and production again', load: () => import('./lifecycle.js') },
   { usage: 'vault <release>', summary: 'copy production sig/<release>/ into vault/sig/<x.y>/ after approval, then publish the root lists', load: () => import('./lifecycle.js') },
   { usage: 'lists', summary: 'republish the production file lists alone (`lists publish <release> <sig> [--level sig|root]`)', load: () => import('./lifecycle.js') },
+  { usage: 'lock', summary: 'the production lock: status, and force-release for operators', load: () => import('./lock.js').then((m) => ({ register: m.registerLockCommands })) },
   { usage: 'filelist', summary: 'write a fullfiletimelist (and fullfilelist) for a tree, like create-filelist', load: () => import('./filelist.js').then((m) => ({ register: (p: Command) => m.registerFilelistCommand(p) })) },
 ];
 

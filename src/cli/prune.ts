@@ -4,8 +4,9 @@
 import { Option, type Command } from 'commander';
 import { CliError, EXIT } from '../errors.js';
 import { pruneTargets, pruneWorkflowId } from '../retention/targets.js';
-import { action, checkReleaseArg, checkSigArg, formatBytes, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
 import type { PruneResult } from '../../workflows/prune.js';
+import { humanBytes } from '../publish/guard.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -43,12 +44,12 @@ export function formatPruneResult(r: PruneResult): string {
   const lines: string[] = [];
   for (const p of r.reports) {
     if (p.kept.length === 0 && p.removed.length === 0) continue;
-    lines.push(`${p.sig} ${p.release}: keeps ${p.kept.length} (compose.keep ${p.keep}), ${verb} ${p.removed.length}, ${formatBytes(p.bytesFreed)} freed${p.dryRun ? ' (dry run)' : ''}`);
+    lines.push(`${p.sig} ${p.release}: keeps ${p.kept.length} (compose.keep ${p.keep}), ${verb} ${p.removed.length}, ${humanBytes(p.bytesFreed)} freed${p.dryRun ? ' (dry run)' : ''}`);
     for (const k of p.kept) lines.push(`  keep    ${k.name}  (${k.reasons.join(', ')})`);
     for (const name of p.removed) lines.push(`  ${r.dryRun ? 'would rm' : 'removed '} ${name}`);
     if (p.filesStillLinked > 0) lines.push(`  ${p.filesStillLinked} file(s) of these stay: hard links from a kept compose still use them`);
   }
-  lines.push(`${verb} ${r.removed} compose folder(s); ${formatBytes(r.bytesFreed)} ${r.dryRun ? 'would be ' : ''}freed (files whose last hard link went)`);
+  lines.push(`${verb} ${r.removed} compose folder(s); ${humanBytes(r.bytesFreed)} ${r.dryRun ? 'would be ' : ''}freed (files whose last hard link went)`);
   return lines.join('\n');
 }
 

@@ -102,6 +102,8 @@ async function startCommand(o: Record<string, unknown>, g: GlobalOptions): Promi
     );
     return ['promoted', 'composed', 'dry-run', 'published'].includes(result.outcome) ? EXIT.ok : EXIT.notPromoted;
   } catch (e) {
+    // Another pipeline of this SIG and release holds the turn (workflows/pipelineTurn.ts): a conflict, like a second start.
+    if (failureType(e) === 'PipelineBusy') throw new CliError(`${handle.workflowId} was refused: ${innermost(e)}`, EXIT.conflict);
     throw new CliError(`${handle.workflowId} failed: ${innermost(e)}`, EXIT.failed);
   }
 }
@@ -188,6 +190,15 @@ function registerStatus(program: Command, globals: () => GlobalOptions): void {
         }
       }),
     );
+}
+
+/** The innermost typed failure's type along the cause chain, if any. */
+function failureType(e: unknown): string | undefined {
+  let type: string | undefined;
+  for (let err = e as { cause?: unknown; type?: unknown } | undefined, depth = 0; err && depth < 20; err = err.cause as typeof err, depth++) {
+    if (typeof err.type === 'string') type = err.type;
+  }
+  return type;
 }
 
 function innermost(e: unknown): string {

@@ -116,6 +116,14 @@ function registerCreate(schedule: Command, globals: () => GlobalOptions): void {
     );
 }
 
+/** What every command on one schedule does first: release and SIG checked (exit 2), a connection, the schedule's ID. */
+async function openSchedule(globals: () => GlobalOptions, release: string, sig: string) {
+  checkReleaseArg(release);
+  checkSigArg(sig);
+  const { site } = loadConfig(globals());
+  return { client: await connectClient(site), id: scheduleIdFor(sig, release) };
+}
+
 export function registerScheduleCommands(program: Command, globals: () => GlobalOptions) {
   // Set before the subcommands are added: they inherit it.
   const schedule = badInputExit(program.command('schedule'))
@@ -150,11 +158,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('the schedule in full: request, time, policies, next and recent runs')
     .action(
       action(async (release: string, sig: string) => {
-        checkReleaseArg(release);
-        checkSigArg(sig);
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        const view = await describeSchedule(client, scheduleIdFor(sig, release));
+        const { client, id } = await openSchedule(globals, release, sig);
+        const view = await describeSchedule(client, id);
         print(globals(), view, () => formatSchedule(view));
       }),
     );
@@ -166,11 +171,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
       .option('--note <text>', 'why (shown by describe and list)')
       .action(
         action(async (release: string, sig: string, o: { note?: string }) => {
-          checkReleaseArg(release);
-          checkSigArg(sig);
-          const { site } = loadConfig(globals());
-          const client = await connectClient(site);
-          const view = await pauseSchedule(client, scheduleIdFor(sig, release), verb === 'pause', o.note);
+          const { client, id } = await openSchedule(globals, release, sig);
+          const view = await pauseSchedule(client, id, verb === 'pause', o.note);
           print(globals(), view, () => `${verb}d schedule ${view.scheduleId}${view.note ? `: ${view.note}` : ''}`);
         }),
       );
@@ -181,11 +183,7 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('start a run now, with the schedule\'s request (refused while a run of this SIG and release is going)')
     .action(
       action(async (release: string, sig: string) => {
-        checkReleaseArg(release);
-        checkSigArg(sig);
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        const id = scheduleIdFor(sig, release);
+        const { client, id } = await openSchedule(globals, release, sig);
         await describeSchedule(client, id); // not found: exit 3 before anything else
         // SKIP would drop the trigger silently; say why instead. A hand-started run counts too: both write the same compose.
         const going = await runningRuns(client, release, sig);
@@ -202,11 +200,7 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('delete the schedule (runs it started go on)')
     .action(
       action(async (release: string, sig: string) => {
-        checkReleaseArg(release);
-        checkSigArg(sig);
-        const { site } = loadConfig(globals());
-        const client = await connectClient(site);
-        const id = scheduleIdFor(sig, release);
+        const { client, id } = await openSchedule(globals, release, sig);
         await deleteSchedule(client, id);
         print(globals(), { scheduleId: id, deleted: true }, () => `deleted schedule ${id}`);
       }),

@@ -17,6 +17,7 @@ export const runtimeSchema = z.strictObject({
     })
     .optional(),
   hostTaskQueue: z.string().min(1).optional(),
+  lock: z.strictObject({ checkEvery: duration('checkEvery').optional() }).optional(),
 });
 
 export function checkRuntime(raw: unknown): RuntimeOptions {

@@ -131,6 +131,17 @@ export const siteSchema = z.strictObject({
     })
     .prefault({})
     .refine((a) => !a.requireSignature || a.allowedSigners !== undefined, { message: 'requireSignature needs allowedSigners (an OpenSSH allowed_signers file)', path: ['allowedSigners'] }),
+  lock: z
+    .strictObject({
+      /**
+       * How long one run may hold the production lock; after it the next waiter is granted, the holder is told,
+       * and the fence (src/lock/fence.ts) refuses the old holder's writes. Production syncs are far shorter.
+       */
+      lease: duration.default('3d').refine((v) => durationMs(v) >= 1000, 'must be at least 1s'),
+      /** Who may force the lock from its holder (`sigrelease lock force-release`); empty: nobody. */
+      operators: z.array(z.string().regex(PRINCIPAL, 'must be a principal name: letters, digits and ._@-, at most 64 characters')).default([]),
+    })
+    .prefault({}),
   notifications: z
     .strictObject({
       /**

@@ -1,9 +1,9 @@
 // The external programs the worker runs, found on PATH as the worker finds them, with their versions.
 // The verdicts (which version is enough, what a missing tool means) are pure and unit-tested.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { check, type Check } from './report.js';
+import { runTool } from '../tools/run.js';
 
 export interface ToolSpec {
   /** As shown, e.g. `dnf reposync`. */
@@ -146,11 +146,10 @@ async function runProbe(spec: ToolSpec, env: NodeJS.ProcessEnv): Promise<ToolRun
 }
 
 /** stdout and stderr together (versions go to either), whatever the exit code; an error only when it did not run. */
-function runForOutput(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ output: string; error?: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, encoding: 'utf8', timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const notRun = err && (typeof (err as NodeJS.ErrnoException).code === 'string' || err.killed);
-      resolve({ output: `${stdout ?? ''}${stderr ?? ''}`, ...(notRun ? { error: err.killed ? `no answer within 30 s` : err.message } : {}) });
-    });
-  });
+async function runForOutput(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ output: string; error?: string }> {
+  // The probed PATH and the rest of the environment as given (tests hand a PATH of their own).
+  const given = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const r = await runTool(file, args, { env: given, timeoutMs: 30_000 });
+  const error = r.timedOut ? 'no answer within 30 s' : r.spawnError?.message;
+  return { output: `${r.stdout}${r.stderr}`, ...(error ? { error } : {}) };
 }

@@ -9,6 +9,7 @@ import { imagelistName, writeImagelistFromTimelist } from './imagelist.js';
 import { FdSink } from './sink.js';
 import { generateFileLists } from './walk.js';
 import { ROOT_MARKER_FILE, ROOT_STATE_DIR } from '../config/roots.js';
+import { FENCE_DIR } from '../lock/fence.js';
 
 export const FILELIST_NAME = 'fullfilelist';
 export const DEFAULT_TIMELIST_ALIASES: readonly string[] = ['fullfiletimelist'];
@@ -156,9 +157,10 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
   }
   const { timelist, imagelist, all } = managedNames(opts.module, aliases);
   const tempPrefixes = [...all].map((n) => `.${n}.tmp-`);
-  // The root marker (sigrelease init-roots) and the state folder are ours, not the mirror's: mirrors never copy them.
+  // The root marker (sigrelease init-roots), the state folder and the lock's fence are ours, not the mirror's:
+  // mirrors never copy them.
   const skipTopLevel = (name: string) =>
-    all.has(name) || name === ROOT_MARKER_FILE || name === ROOT_STATE_DIR || (name.startsWith('.') && tempPrefixes.some((p) => name.startsWith(p)));
+    all.has(name) || name === ROOT_MARKER_FILE || name === ROOT_STATE_DIR || name === FENCE_DIR || (name.startsWith('.') && tempPrefixes.some((p) => name.startsWith(p)));
 
   const tmpFilelist = path.join(dir, tempName(FILELIST_NAME));
   const tmpTimelist = path.join(dir, tempName(timelist));

@@ -45,7 +45,7 @@ export function stampsNamedIn(status: unknown): string[] {
 export interface ProtectedInput {
   /** The folder `latest-SIG-<sig>-<rel>` points to. */
   latest: string | null;
-  /** What the staging and production sig folders say they came from (their `.sigrelease-compose` markers). */
+  /** Where staging and production came from (their source records, src/lifecycle/sources.ts). */
   staging: string | null;
   production: string | null;
   /** Compose stamps or IDs that running releases of this SIG and release use. */

@@ -154,3 +154,25 @@ export const GPGCONF_EXITS: ExitTable = {
   otherwise: { type: 'GpgconfFailed', retryable: true, meaning: 'gpgconf failed', advice: 'a gpg-agent may be left running; it ends with its socket folder' },
   missing: missing('gpgconf', 'gpg'),
 };
+
+/**
+ * ssh-keygen: `-Y sign|verify` exit 255 for every failure (the reason is on stderr; a verification that fails is
+ * an answer, read by src/approval/sshsig.ts), key generation exits 1.
+ */
+export const SSH_KEYGEN_EXITS: ExitTable = {
+  tool: 'ssh-keygen',
+  codes: {
+    255: { type: 'SshKeygenRefused', retryable: false, meaning: 'ssh-keygen refused to sign or verify', advice: 'its stderr says why (wrong key, passphrase, namespace or principal)' },
+  },
+  otherwise: { type: 'SshKeygenFailed', retryable: false, meaning: 'ssh-keygen failed', advice: 'see its stderr' },
+  missing: missing('ssh-keygen', 'openssh-client'),
+};
+
+/** ssh-add -L: 1 the agent holds no keys, 2 no agent could be reached; neither is a fault for us. */
+export const SSH_ADD_EXITS: ExitTable = {
+  tool: 'ssh-add',
+  ok: [1, 2],
+  codes: {},
+  otherwise: { type: 'SshAddFailed', retryable: false, meaning: 'ssh-add failed', advice: 'see its stderr' },
+  missing: missing('ssh-add', 'openssh-client'),
+};

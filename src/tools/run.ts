@@ -12,7 +12,7 @@
 // activity's CancelledFailure is re-thrown (not a process error), or the retry policy would retry a cancel.
 // Exit codes are not judged here: each tool's table in src/tools/exit-codes.ts says what they mean.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { activityContext } from '../activityContext.js';
 import { classifyToolExit, describeToolFailure, type ExitTable, type ToolFailureClass } from './exit-codes.js';
 
@@ -35,6 +35,14 @@ export interface RunToolOptions {
   killGraceMs?: number;
   /** Cancels the run; default: the current activity's cancellation signal, if any. */
   signal?: AbortSignal;
+  /** Text fed to the program's stdin (then closed); without it stdin is empty. */
+  input?: string;
+  /**
+   * The program may ask the person at the terminal (ssh-keygen asking a key's passphrase on /dev/tty): it stays in
+   * the caller's session instead of a group of its own, since a new session has no terminal to ask on. It still
+   * dies with its parent, and a cancel or timeout kills it; only a CLI that a person runs sets this.
+   */
+  terminal?: boolean;
 }
 
 export interface RunToolResult {
@@ -65,6 +73,20 @@ class TailBuffer {
   get value(): string {
     return this.text.length > this.cap ? this.text.slice(-this.cap) : this.text;
   }
+}
+
+let setpriv: string | undefined;
+/**
+ * setpriv as the worker's own PATH finds it (else util-linux's place), once: a run may hand the program another
+ * PATH (doctor probes the PATH it was given), and that PATH decides where the program is found, not our wrapper.
+ */
+function setprivPath(): string {
+  setpriv ??= `${process.env.PATH ?? ''}:/usr/bin:/bin`
+    .split(':')
+    .filter((d) => d !== '')
+    .map((d) => `${d}/setpriv`)
+    .find((f) => existsSync(f)) ?? 'setpriv';
+  return setpriv;
 }
 
 const liveGroups = new Set<number>();
@@ -137,14 +159,18 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
   installExitHook();
 
   const stdoutFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : undefined;
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', tool, ...args], {
-    detached: true,
+  const child = spawn(setprivPath(), ['--pdeathsig', 'KILL', '--', tool, ...args], {
+    detached: !opts.terminal,
     cwd: opts.cwd,
-    stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', stdoutFd ?? 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C', LANG: 'C', ...opts.env },
   });
   if (stdoutFd !== undefined) closeSync(stdoutFd);
-  const pgid = child.pid;
+  // A program that exits before reading all of its input must not fail the run with EPIPE: its exit code speaks.
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(opts.input);
+  // In the caller's session the pid is no group of its own: never signal -pid then.
+  const pgid = opts.terminal ? undefined : child.pid;
   if (pgid !== undefined) liveGroups.add(pgid);
 
   const stdout = new TailBuffer(cap);
@@ -166,7 +192,8 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
   let stopKill: (() => void) | undefined;
   let timedOut = false;
   const kill = () => {
-    if (pgid !== undefined && !stopKill) stopKill = terminate(pgid, graceMs);
+    if (pgid === undefined) child.kill('SIGKILL');
+    else if (!stopKill) stopKill = terminate(pgid, graceMs);
   };
   signal?.addEventListener('abort', kill, { once: true });
   const timer = opts.timeoutMs

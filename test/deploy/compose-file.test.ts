@@ -297,12 +297,26 @@ describe('docker-compose.yml', () => {
     for (const t of ['/mnt/compose', '/mnt/repos-staging', '/mnt/repos-production']) expect(targets[t]?.mode, t).toBe('rw');
     expect(targets['/etc/sigrelease/site.yaml']).toMatchObject({ source: './deploy/site.yaml', mode: 'ro' });
     // Control replicas: the config and their credentials, none of the trees.
-    expect(mounts(svc('worker-control')).map((m) => m.target)).toEqual(['/etc/sigrelease/site.yaml', '/etc/temporal-client/tls', '/etc/sigrelease/auth/worker.token']);
+    expect(mounts(svc('worker-control')).map((m) => m.target)).toEqual(['/etc/sigrelease/site.yaml', '/etc/temporal-client/tls', '/etc/sigrelease/auth/worker.token', '/etc/sigrelease/approvers']);
     expect(worker.command).toEqual(['worker', '--queues', 'control,host', '--max-host-activities', '4', '--metrics-address', '0.0.0.0:9464']);
     expect(svc('worker-control').command).toEqual(['worker', '--queues', 'control', '--metrics-address', '0.0.0.0:9464']);
     expect(svc('worker-control').profiles).toEqual(['scale']);
     expect(envOf(worker)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', SIGRELEASE_SITE: '/etc/sigrelease/site.yaml' });
     expect(worker.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+  });
+
+  it('gives every worker the allowed_signers the site config names, read-only, from a folder that ships an example', () => {
+    const site = parseSite(parseYaml(read('deploy', 'site.yaml')), 'deploy/site.yaml');
+    expect(site.approval).toMatchObject({ requireSignature: true, forbidSelfApproval: true });
+    const file = site.approval.allowedSigners!;
+    for (const name of ['worker', 'worker-control']) {
+      // Decisions are verified by a quick activity on the control queue: any worker may run it.
+      const m = mounts(svc(name)).find((v) => file.startsWith(`${v.target}/`));
+      expect(m, `${name} mounts the folder of ${file}`).toMatchObject({ source: exampleEnv.SIGRELEASE_APPROVERS_DIR, mode: 'ro' });
+      const shipped = at(m!.source, path.relative(m!.target, file));
+      // Comments only: a fresh installation trusts nobody's key until the operator adds one.
+      expect(read(path.relative(repo, shipped)).split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual([]);
+    }
   });
 
   it('ships an example site config that parses, uses the mount points, splits the queues and owns files as the image user', () => {

@@ -2,8 +2,9 @@
 // and visibility stores), set up by the same scripts as docker-compose.yml's one-shot jobs, with mutual TLS on the
 // frontend and internode (certificates from deploy/tls/make-certs.sh) and JWT authorization (tokens from the
 // module behind `sigrelease token`). The control and compose-host queues are served by separate workers as in
-// deploy/site.yaml. Then the run's history is replayed against the prebuilt workflow bundle
-// (deploy/bundle-workflows.ts), as a deployed worker would load it.
+// deploy/site.yaml, under its approval rules (signatures required, self-approval forbidden): one operator starts
+// the run signed, another approves it with a signed decision. Then the run's history is replayed against the
+// prebuilt workflow bundle (deploy/bundle-workflows.ts), as a deployed worker would load it.
 //
 // Needs scripts/build-temporal-server.sh (temporal-server, temporal-sql-tool) and Debian's postgresql;
 // skipped, saying what is missing, without them. Ignores the shared dev server of the integration setup.
@@ -14,7 +15,11 @@ import path from 'node:path';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, decide, startRelease } from '../../src/client.js';
+import { CliError, connectClient, decide, startRelease } from '../../src/client.js';
+import { signedDecision } from '../../src/cli/runs.js';
+import { SSH_KEYGEN_EXITS } from '../../src/tools/exit-codes.js';
+import { runToolChecked } from '../../src/tools/run.js';
+import { DECISION_NAMESPACE, START_NAMESPACE } from '../../workflows/signedMessages.js';
 import { temporalCliPath } from '../../src/devserver.js';
 import { productionSigDir, stagingSigDir } from '../../src/paths.js';
 import { createWorkers, workerAccess } from '../../src/worker.js';
@@ -31,11 +36,25 @@ const missing = missingPrerequisites();
 if (missing.length) console.warn(`postgres-release: skipped; missing:\n  ${missing.join('\n  ')}`);
 
 /**
- * How this test approves the release: today's decision (an update naming the approver), sent with an operator's
- * certificate and token. Signed decisions replace the body of this one function.
+ * Throwaway SSH keys for `names` and an allowed_signers naming each (as the demo makes them, src/cli/demo.ts),
+ * confined to our two signature namespaces as deploy/approvers/allowed_signers advises.
  */
-async function approveRelease(client: Client, release: string, sig: string, approver: string) {
-  return decide(client, release, sig, true, { by: approver, comment: 'checked staging' });
+async function approverKeys(dir: string, names: string[]): Promise<{ key: (name: string) => string; allowedSigners: string }> {
+  const key = (name: string) => path.join(dir, `${name}-key`);
+  const lines: string[] = [];
+  for (const name of names) {
+    await runToolChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name} (postgres-release test)`, '-f', key(name)], SSH_KEYGEN_EXITS);
+    const [type, blob] = fs.readFileSync(`${key(name)}.pub`, 'utf8').split(' ');
+    lines.push(`${name} namespaces="${DECISION_NAMESPACE},${START_NAMESPACE}" ${type} ${blob}`);
+  }
+  const allowedSigners = path.join(dir, 'allowed_signers');
+  fs.writeFileSync(allowedSigners, `${lines.join('\n')}\n`);
+  return { key, allowedSigners };
+}
+
+/** An approval signed with `approver`'s key for the run at the gate (what `sigrelease approve --key` sends), as an update. */
+async function approveSigned(client: Client, release: string, sig: string, approver: string, keyFile: string) {
+  return decide(client, release, sig, true, await signedDecision(client, release, sig, 'approve', { by: approver, comment: 'checked staging' }, keyFile));
 }
 
 /** The failure chain of a rejected call says the server denied it (gRPC PERMISSION_DENIED, "Request unauthorized."). */
@@ -62,7 +81,7 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
     bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-bundle-'));
     bundleFile = path.join(bundleDir, 'workflow-bundle.js');
     [server] = await Promise.all([
-      startPostgresTemporal({ namespace: 'sigrelease', secure: { operators: ['alice', 'rita'] } }),
+      startPostgresTemporal({ namespace: 'sigrelease', secure: { operators: ['alice', 'bob', 'rita'] } }),
       // The prebuilt bundle a deployed worker loads (Dockerfile: deploy/bundle-workflows.ts).
       writeWorkflowBundle(bundleFile),
       (async () => {
@@ -119,7 +138,7 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
     await expectDenied(elsewhere.workflowService.describeNamespace({ namespace: server.namespace }));
   });
 
-  it('runs the release with a worker token, lets a reader look but not act, and promotes on an operator\'s approval', async () => {
+  it('runs the release with a worker token, lets a reader look but not act, refuses unsigned and self-approval, and promotes on another operator\'s signed approval', async () => {
     const t0 = Date.now();
     const taskQueue = uniqueQueue('pg-control');
     const hostTaskQueue = uniqueQueue('pg-host');
@@ -134,7 +153,10 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
       tls: { ca: tlsFile('ca.pem'), cert: tlsFile('cert.pem'), key: tlsFile('key.pem'), serverName: access().serverName },
       apiKeyFile: tokenFile,
     };
-    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { temporal } });
+    // deploy/site.yaml's approval semantics: only signed decisions, and nobody approves a run they started.
+    const keys = await approverKeys(fs.mkdtempSync(path.join(server.dir, 'approvers-')), ['alice', 'bob']);
+    const approval = { requireSignature: true, forbidSelfApproval: true, allowedSigners: keys.allowedSigners };
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { temporal, approval } });
     const { workers, close } = await createWorkers({
       ...workerAccess(site, { TEMPORAL_ADDRESS: server.address }),
       site,
@@ -145,16 +167,19 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
     const runs = workers.map((w) => w.run());
 
     const operatorToken = await access().token('alice', { role: 'operator', namespace: server.namespace });
+    const approverToken = await access().token('bob', { role: 'operator', namespace: server.namespace });
     const readerToken = await access().token('rita', { role: 'reader', namespace: server.namespace });
     const operator = await connectClient(site, personEnv('operators/alice', operatorToken));
+    const approver = await connectClient(site, personEnv('operators/bob', approverToken));
     const reader = await connectClient(site, personEnv('operators/rita', readerToken));
-    connections.push(operator.connection, reader.connection);
+    connections.push(operator.connection, approver.connection, reader.connection);
     let workflowId = '';
     try {
       const request = { release: '9', sig: 'core', hashed: true, fullRun: true, ignoreDebug: true, arches: ['x86_64'], requestedBy: 'alice' };
       // Starting is a write: the reader is refused, the operator is not.
       await expectDenied(startRelease(reader, site, testCatalogue(), request, { taskQueue, workflowId: `${uniqueQueue('denied')}` }));
-      const handle = await startRelease(operator, site, testCatalogue(), request, { taskQueue });
+      // alice starts the run with a signed start, so the worker knows who may not approve it.
+      const handle = await startRelease(operator, site, testCatalogue(), request, { taskQueue, sign: { by: 'alice', keyFile: keys.key('alice') } });
       workflowId = handle.workflowId;
 
       const gate = await waitFor(
@@ -198,8 +223,17 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
       const check = await replayOpenRuns(reader, { bundlePath: bundleFile });
       expect(check).toEqual({ replayed: 1, failures: [] });
 
-      const ack = await approveRelease(operator, '9', 'core', 'alice');
-      expect(ack).toMatchObject({ accepted: true, decision: { approved: true, by: 'alice', via: 'update' } });
+      expect(gate.startedBy).toMatchObject({ kind: 'signed', principal: 'alice' });
+      // Unsigned, or signed by the starter: refused, with the reason, though alice may write to the namespace.
+      const refusal = (call: Promise<unknown>) => call.then(() => 'accepted', (e: unknown) => (e instanceof CliError ? e.message : `unexpected: ${String(e)}`));
+      expect(await refusal(decide(operator, '9', 'core', true, { by: 'alice' }))).toMatch(/^refused: core 9 takes only signed decisions \(approval.requireSignature\); sign it: /);
+      expect(await refusal(approveSigned(operator, '9', 'core', 'alice', keys.key('alice')))).toBe(
+        'refused: alice started core 9 and may not approve it too (approval.forbidSelfApproval); ask another approver',
+      );
+      // bob, another operator with his own certificate, token and key, approves what he reviewed.
+      const ack = await approveSigned(approver, '9', 'core', 'bob', keys.key('bob'));
+      const bobKey = (await runToolChecked('ssh-keygen', ['-l', '-f', `${keys.key('bob')}.pub`], SSH_KEYGEN_EXITS)).stdout.split(' ')[1];
+      expect(ack).toMatchObject({ accepted: true, decision: { approved: true, by: 'bob', via: 'update', signed: { principal: 'bob', keyFingerprint: bobKey } } });
       const result = await handle.result();
       expect(result.outcome).toBe('promoted');
 
@@ -212,7 +246,7 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
       const described = await reader.workflow.getHandle(workflowId).describe();
       expect(described.status.name).toBe('COMPLETED');
       expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.stage)).toBe('promoted');
-      expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.approver)).toBe('alice');
+      expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.approver)).toBe('bob');
       console.info(`postgres-release: release ${workflowId} promoted in ${Date.now() - t0} ms`);
     } finally {
       for (const w of workers) w.shutdown();

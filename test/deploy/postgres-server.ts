@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection, type TLSConfig } from '@temporalio/client';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { freePort, temporalCliPath } from '../../src/devserver.js';
+import { freePort, temporalCliPath, waitForServer } from '../../src/devserver.js';
 import { prepareSecureAccess, serverSecurityConfig, type SecureAccess } from './secure-access.js';
 
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
@@ -164,7 +164,7 @@ export async function startPostgresTemporal(opts: PostgresTemporalOptions = {}):
       ? { address, tls: access.clientTls('admin'), apiKey: await access.token('harness', { permissions: ['temporal-system:admin'] }) }
       : { address, tls: false as const };
     // The system namespace is served once history and matching have joined the ring.
-    await waitForFrontend(harness, 'temporal-system', opts.readyTimeoutMs ?? 90_000, () => (exited ? `${exited}; log:\n${tail(serverLog)}` : null));
+    await waitForServer(harness, 'temporal-system', opts.readyTimeoutMs ?? 90_000, () => (exited ? `${exited}; log:\n${tail(serverLog)}` : null), 'temporal-server');
     lap('server ready');
 
     // 5. Namespace and search attributes: the compose job's script, with our CLI build; when secure, as the
@@ -336,30 +336,6 @@ function writeServerConfig(dir: string, o: PostgresTemporalOptions & { layout: S
 }
 
 type HarnessConnection = PostgresTemporal['harness'];
-
-/** Waits until `namespace` can be described with the harness's credentials, or the server dies. */
-async function waitForFrontend(harness: HarnessConnection, namespace: string, timeoutMs: number, died: () => string | null): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const why = died();
-    if (why) throw new Error(`temporal-server ${why} before it was ready`);
-    try {
-      const conn = await Connection.connect({ ...harness, connectTimeout: 2_000 });
-      try {
-        await conn.workflowService.describeNamespace({ namespace });
-        return;
-      } finally {
-        await conn.close();
-      }
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`temporal-server at ${harness.address} not ready after ${timeoutMs} ms: ${last}`);
-}
-
 
 /** A free loopback port in 20000-32767, never handed out twice by this process. */
 const handedOut = new Set<number>();

@@ -1,6 +1,6 @@
 // Who a production-lock request is, without a server.
 import { describe, expect, it } from 'vitest';
-import { dropClosedRuns, grantMatches, holdersRunClosed, sameRequest } from '../../workflows/lockRequests.js';
+import { dropClosedRuns, grantMatches, holdersRunClosed, isWellFormedRequest, sameRequest } from '../../workflows/lockRequests.js';
 
 const req = (workflowId: string, runId?: string, requestId?: string) => ({ workflowId, ...(runId ? { runId } : {}), ...(requestId ? { requestId } : {}) });
 
@@ -33,5 +33,17 @@ describe('production lock requests', () => {
     expect(grantMatches('q1', { requestId: 'q2' })).toBe(false);
     expect(grantMatches('q1', undefined)).toBe(false);
     expect(grantMatches(null, { requestId: 'q1' })).toBe(false);
+  });
+
+  it('takes a request only when it names a workflow and, where it names a run or request, UUIDs', () => {
+    const uuid = '0b9e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+    expect(isWellFormedRequest(req('w', uuid, uuid))).toBe(true);
+    expect(isWellFormedRequest(req('w'))).toBe(true);
+    expect(isWellFormedRequest(req('w', 'no-run', uuid))).toBe(false);
+    expect(isWellFormedRequest(req('w', uuid, 'no-request'))).toBe(false);
+    expect(isWellFormedRequest(req(''))).toBe(false);
+    expect(isWellFormedRequest({ workflowId: 'w'.repeat(1001) })).toBe(false);
+    expect(isWellFormedRequest(null)).toBe(false);
+    expect(isWellFormedRequest({ workflowId: 7 })).toBe(false);
   });
 });

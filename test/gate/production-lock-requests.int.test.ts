@@ -71,6 +71,12 @@ describe('production lock requests', () => {
         expect(fs.existsSync(productionSigDir(site, '9', 'cloud'))).toBe(false);
         expect(await lockStatus(client, site)).toMatchObject({ holder: ids.core, queue: [ids.cloud] });
 
+        // A request sent by hand to the lock with a run ID that is not one: granting it would be an invalid
+        // signal command and fail every workflow task of the lock. It is ignored; the lock keeps answering.
+        const malformed = JSON.stringify({ workflowId: ids.cloud, runId: 'no-run', requestId: 'no-request' });
+        await execa(temporalCliPath(), ['workflow', 'signal', '--address', address, '--namespace', namespace, '--workflow-id', lockWorkflowId(site.productionRoot), '--name', 'requestLock', '--input', malformed]);
+        expect(await lockStatus(client, site)).toMatchObject({ holder: ids.core, queue: [ids.cloud] });
+
         held.open();
         expect((await core.result()).outcome).toBe('promoted');
         expect((await cloud.result()).outcome).toBe('promoted');

@@ -101,7 +101,7 @@ describe('the production lock', () => {
         const listed = fs.readFileSync(path.join(productionCategory(site), 'fullfilelist'), 'utf8').split('\n');
         expect(listed).toContain('./9/core/x86_64/core-common/repodata/repomd.xml');
         expect(listed).toContain('./9/cloud/x86_64/cloud-kernel/repodata/repomd.xml');
-        expect(await lockStatus(client, site)).toEqual({ release: '9', holder: null, heldSince: null, queue: [] });
+        expect(await lockStatus(client, site)).toMatchObject({ release: '9', holder: null, heldSince: null, queue: [], token: null, forcedReleases: [], expiredLeases: [] });
       } finally {
         await cleanUp(client, site, Object.values(ids));
       }
@@ -138,7 +138,7 @@ describe('the production lock', () => {
         expect((await cloud.result()).outcome).toBe('promoted');
         expect(treeDigest(productionSigDir(site, '9', 'cloud'))).toEqual(treeDigest(stagingSigDir(site, '9', 'cloud')));
         expect(promo.promotion(ids.core).end).toBeLessThanOrEqual(promo.promotion(ids.cloud).start);
-        expect(await lockStatus(client, site)).toEqual({ release: '9', holder: null, heldSince: null, queue: [] });
+        expect(await lockStatus(client, site)).toMatchObject({ release: '9', holder: null, heldSince: null, queue: [], token: null, forcedReleases: [], expiredLeases: [] });
       } finally {
         await cleanUp(client, site, Object.values(ids));
       }
@@ -186,7 +186,7 @@ describe('the production lock', () => {
         expect(promo.promotion(ids.core).end).toBeLessThanOrEqual(promo.promotion(ids.cloud).start);
         expect(promo.spans.filter((s) => s.workflowId === ids.virt)).toEqual([]);
         expect(fs.existsSync(productionSigDir(site, '9', 'virt'))).toBe(false);
-        expect(await lockStatus(client, site)).toEqual({ release: '9', holder: null, heldSince: null, queue: [] });
+        expect(await lockStatus(client, site)).toMatchObject({ release: '9', holder: null, heldSince: null, queue: [], token: null, forcedReleases: [], expiredLeases: [] });
       } finally {
         await cleanUp(client, site, Object.values(ids));
       }

@@ -68,20 +68,23 @@ describe('signed decisions with signatures required and self-approval forbidden'
           'carol started altarch 9 and may not approve it too (approval.forbidSelfApproval); ask another approver',
         );
         // A key that is not in allowed_signers.
+        // Every refusal of a badly signed decision says how to sign, in the update's error and in status.
+        const hint = 'sign it: `sigrelease approve 9 altarch --key ~/.ssh/id_ed25519 --comment "..."` (add --print-signed for the Web UI or `temporal workflow signal --input`)';
         expect(await refusalOf(approve(await signedDecision(client, '9', 'altarch', 'approve', { by: 'mallory' }, k.key('mallory'))))).toBe(
-          'no key of mallory in approval.allowedSigners made this signature for this message',
+          `no key of mallory in approval.allowedSigners made this signature for this message; ${hint}`,
         );
         // alice's valid signature of an approval for an earlier run of this workflow ID and its compose.
         const signedAt = new Date().toISOString();
         const earlier = decisionMessage({ ...subject, runId: 'an-earlier-run', composeId: 'altarch-9-20261101.020000' }, 'approve', { by: 'alice', signedAt });
         const replayed = { by: 'alice', signedAt, signature: await signMessage(earlier, DECISION_NAMESPACE, k.key('alice')) };
-        expect(await refusalOf(approve(replayed))).toBe('the signature does not verify: Signature verification failed: incorrect signature');
+        expect(await refusalOf(approve(replayed))).toBe(`the signature does not verify: Signature verification failed: incorrect signature; ${hint}`);
         // A signed reject sent as an approval (another verdict).
         const rejectSigned = await signedDecision(client, '9', 'altarch', 'reject', { by: 'alice' }, k.key('alice'));
         expect(await refusalOf(approve(rejectSigned))).toMatch(/^the signature does not verify/);
         // The same refusals by signal only show as warnings in status.
         await handle.signal(approveSignal, replayed);
-        await waitFor('the refused signal in status', async () => ((await handle.query(statusQuery)).warnings.some((w) => w.startsWith('ignored approve signal from alice: the signature does not verify')) ? true : undefined));
+        const warning = await waitFor('the refused signal in status', async () => (await handle.query(statusQuery)).warnings.find((w) => w.startsWith('ignored approve signal from alice: the signature does not verify')));
+        expect(warning.endsWith(`; ${hint}`)).toBe(true);
         // A lock grant typed by hand is ignored (the run is not waiting for the lock yet, and it names no request).
         await handle.signal(lockGrantedSignal, { lockWorkflowId: 'sigrelease-production-lock@/mnt/repos-production' });
 

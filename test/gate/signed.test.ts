@@ -143,6 +143,49 @@ describe('ssh-keygen signatures of decisions', () => {
   });
 });
 
+describe('allowed_signers as deploy/README.md "Approvers" keeps it', () => {
+  /** An allowed_signers holding `lines`, each `<principal> <options> <key of name>`. */
+  const signersFile = (lines: Array<[principal: string, options: string, keyOf: string]>) => {
+    const file = path.join(dir, `allowed_signers-${lines.map((l) => l.join('-')).join('_').replace(/[^A-Za-z0-9_-]/g, '')}`);
+    fs.writeFileSync(file, lines.map(([p, o, k]) => `${p} ${o ? `${o} ` : ''}${fs.readFileSync(`${key(k)}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`).join('\n') + '\n');
+    return file;
+  };
+  const verifyAs = async (file: string, by: string, keyOf: string, namespace = DECISION_NAMESPACE) => {
+    const message = decisionMessage(subject, 'approve', { ...claims, by });
+    return verifyMessage({ message, signature: await signMessage(message, namespace, key(keyOf)), principal: by, namespace, allowedSigners: file });
+  };
+  const ours = `namespaces="${DECISION_NAMESPACE},${START_NAMESPACE}"`;
+
+  it('rotates a key: the old line with valid-before, the new one with valid-after; each counts only in its time', async () => {
+    // alice's old key (alice) ran out yesterday; her new key (bob's key file stands in) counts from today on.
+    const past = '20200101Z';
+    const future = '20990101Z';
+    const rotated = signersFile([
+      ['alice', `${ours},valid-before="${past}"`, 'alice'],
+      ['alice', `${ours},valid-after="${past}"`, 'bob'],
+    ]);
+    expect(await verifyAs(rotated, 'alice', 'alice')).toMatchObject({ ok: false });
+    expect(await verifyAs(rotated, 'alice', 'bob')).toMatchObject({ ok: true, principal: 'alice' });
+    // During the overlap both lines count; a new key dated later does not count yet.
+    const overlap = signersFile([
+      ['alice', `${ours},valid-before="${future}"`, 'alice'],
+      ['alice', `${ours},valid-after="${future}"`, 'bob'],
+    ]);
+    expect(await verifyAs(overlap, 'alice', 'alice')).toMatchObject({ ok: true });
+    expect(await verifyAs(overlap, 'alice', 'bob')).toMatchObject({ ok: false });
+  });
+
+  it('confines a key to our namespaces, and a removed line verifies nothing', async () => {
+    const file = signersFile([['alice', ours, 'alice']]);
+    expect(await verifyAs(file, 'alice', 'alice')).toMatchObject({ ok: true });
+    expect(await verifyAs(file, 'alice', 'alice', 'git')).toMatchObject({ ok: false });
+    const removed = signersFile([['bob', ours, 'bob']]);
+    expect(await verifyAs(removed, 'alice', 'alice')).toEqual({ ok: false, reason: 'no key of alice in approval.allowedSigners made this signature for this message' });
+  });
+});
+
+const HINT_APPROVE = 'sign it: `sigrelease approve 9 core --key ~/.ssh/id_ed25519 --comment "..."` (add --print-signed for the Web UI or `temporal workflow signal --input`)';
+
 describe('the gate with signatures required', () => {
   const preview = { added: { files: 2, bytes: 20 }, changed: { files: 1, bytes: 10 }, deleted: { files: 0, bytes: 0 }, repos: {}, guard: { ok: true } } as unknown as PreviewSummary;
   const opened = Date.parse('2026-11-30T11:00:00.000Z');
@@ -186,8 +229,24 @@ describe('the gate with signatures required', () => {
     expect(gate({ starter: { kind: 'schedule', scheduleId: 'sigrelease-core-9-nightly' } }).refusal(signed, true, atGate)).toBeNull();
   });
 
-  it('refuses a signature by someone other than the named approver', () => {
-    expect(gate().verifiedRefusal(signed, true, { principal: 'bob', keyFingerprint: 'SHA256:b' })).toBe('the signature is by bob, but the decision says it is by alice');
+  it('refuses a signature by someone other than the named approver, saying how to sign', () => {
+    expect(gate().verifiedRefusal(signed, true, { principal: 'bob', keyFingerprint: 'SHA256:b' })).toBe(`the signature is by bob, but the decision says it is by alice; ${HINT_APPROVE}`);
+  });
+
+  it('gives every refusal of an unsigned or badly signed decision the one-line hint, for the verdict sent', () => {
+    const g = gate();
+    const unverified = g.unverifiedRefusal("the signature does not verify: Couldn't verify signature: namespace does not match", true);
+    expect(unverified).toBe(`the signature does not verify: Couldn't verify signature: namespace does not match; ${HINT_APPROVE}`);
+    expect(g.unverifiedRefusal('this site has no approval.allowedSigners, so no signature can be verified', false)).toMatch(/; sign it: `sigrelease reject 9 core --key ~\/\.ssh\/id_ed25519 --comment "\.\.\."`/);
+    // Signatures required by the worker's policy after an unsigned decision passed the gate's first look.
+    expect(g.verifiedRefusal({ by: 'alice' }, false, null)).toBe(`core 9 takes only signed decisions (approval.requireSignature); ${HINT_APPROVE.replace('approve', 'reject')}`);
+    expect(g.refusal({ ...signed, signature: 'garbage' }, true, atGate)).toBe(`the signature is not an armored SSH signature (ssh-keygen -Y sign); ${HINT_APPROVE}`);
+    // The signal path: the warning that status shows carries the same hint, once however often it is sent.
+    const warning = ApprovalGate.ignoredSignal({ by: 'alice' }, true, unverified);
+    g.noteRefusedSignal(warning);
+    g.noteRefusedSignal(warning);
+    expect(g.refusalWarnings()).toEqual([`ignored approve signal from alice: ${unverified}`]);
+    expect(g.refusalWarnings()[0]).toContain('--print-signed');
   });
 
   it('still refuses a decision before the gate and after a decision, signed or not', () => {

@@ -128,7 +128,7 @@ describe('the release lifecycle', () => {
     await withWorkers({ site, taskQueue: taskQueueOfFile }, async ({ client, taskQueue }) => {
       const before = productionTree();
       const missing = await start(client, taskQueue, { release: '9', sig: 'core', from: 'staging', composeId: 'SIG-core-9.7-20000101.000000' }, 'rollback-missing');
-      expect(failureChain(await missing.result().catch((e: unknown) => e))).toMatch(/ComposeNotFound[\s\S]*SIG-core-9\.7-20000101\.000000/);
+      expect(failureChain(await missing.result().catch((e: unknown) => e))).toMatch(/failed during staging[\s\S]*ComposeNotFound[\s\S]*SIG-core-9\.7-20000101\.000000/);
       // startRelease refuses it locally; a raw start (as the temporal CLI would send) is refused by the worker.
       const raw = await client.workflow.start('sigRelease', { taskQueue, workflowId: uniqueQueue('rollback-path'), args: [{ release: '9', sig: 'core', from: 'staging', composeId: '../../etc' }] });
       expect(failureChain(await raw.result().catch((e: unknown) => e))).toMatch(/BadRequest[\s\S]*\.\.\/\.\.\/etc/);

@@ -69,6 +69,7 @@ describe('sigrelease list', () => {
       const waiting = await cli.json<RunRow[]>(['list', '--stage', 'awaiting-approval']);
       expect(waiting.exitCode).toBe(0);
       expect(waiting.data.find((r) => r.workflowId === gated.workflowId)).toMatchObject({
+        mode: 'release',
         sig: 'hpc',
         release: '8',
         stage: 'awaiting-approval',
@@ -83,9 +84,9 @@ describe('sigrelease list', () => {
       const table = await cli.run(['list', '--sig', 'hpc']);
       expect(table.exitCode).toBe(0);
       const lines = table.stdout.trim().split('\n');
-      expect(lines[0]).toMatch(/^WORKFLOW ID\s+SIG\s+REL\s+STAGE\s+STATUS\s+STARTED\s+APPROVER\s+SCHEDULE$/);
-      expect(lines.find((l) => l.startsWith(gated.workflowId))).toMatch(/\s+hpc\s+8\s+awaiting-approval\s+running\s+/);
-      expect(lines.find((l) => l.startsWith(busy.workflowId))).toMatch(/\s+hpc\s+9\s+composing\s+running\s+/);
+      expect(lines[0]).toMatch(/^WORKFLOW ID\s+SIG\s+REL\s+MODE\s+STAGE\s+STATUS\s+STARTED\s+APPROVER\s+SCHEDULE$/);
+      expect(lines.find((l) => l.startsWith(gated.workflowId))).toMatch(/\s+hpc\s+8\s+release\s+awaiting-approval\s+running\s+/);
+      expect(lines.find((l) => l.startsWith(busy.workflowId))).toMatch(/\s+hpc\s+9\s+release\s+composing\s+running\s+/);
 
       // Both end: one approved and promoted, one cancelled in the middle of its compose.
       await gated.signal('approve', { by: 'tester' });

@@ -97,12 +97,12 @@ describe('schedule create flags', () => {
 
 describe('runsQuery', () => {
   it('lists running sigRelease runs by default and closed ones for a final stage or --all', () => {
-    expect(runsQuery({})).toBe('WorkflowType = "sigRelease" AND ExecutionStatus = "Running"');
+    expect(runsQuery({})).toBe('(WorkflowType = "sigRelease" OR WorkflowType = "sigVault") AND ExecutionStatus = "Running"');
     expect(runsQuery({ stage: 'awaiting-approval', sig: 'core', release: '9' })).toBe(
-      'WorkflowType = "sigRelease" AND SigStage = "awaiting-approval" AND SigName = "core" AND SigRelease = "9" AND ExecutionStatus = "Running"',
+      '(WorkflowType = "sigRelease" OR WorkflowType = "sigVault") AND SigStage = "awaiting-approval" AND SigName = "core" AND SigRelease = "9" AND ExecutionStatus = "Running"',
     );
-    expect(runsQuery({ stage: 'failed' })).toBe('WorkflowType = "sigRelease" AND SigStage = "failed"');
-    expect(runsQuery({ sig: 'core', all: true })).toBe('WorkflowType = "sigRelease" AND SigName = "core"');
+    expect(runsQuery({ stage: 'failed' })).toBe('(WorkflowType = "sigRelease" OR WorkflowType = "sigVault") AND SigStage = "failed"');
+    expect(runsQuery({ sig: 'core', all: true })).toBe('(WorkflowType = "sigRelease" OR WorkflowType = "sigVault") AND SigName = "core"');
   });
 
   it('refuses values that are not stages, SIG names or releases, so nothing reaches the query unchecked', () => {

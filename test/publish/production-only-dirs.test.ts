@@ -65,7 +65,7 @@ describe('the production sync of AltArch with images/ in production', () => {
 
   it('the preview shows images/ as kept, lists no deletion in it, and leaves it out of the guard shares', async () => {
     const acts = createActivities({ site, catalogue });
-    const preview = await acts.previewProduction({ source: staging, target: production, reportFile: path.join(dir, 'preview.txt'), guard: { maxDeleteShare: 0.1 } });
+    const preview = await acts.previewProduction({ source: staging, target: production, reportFile: path.join(site.composeRoot, 'preview.txt'), guard: { maxDeleteShare: 0.1 } });
     expect(preview.kept).toEqual([{ dir: 'images', files: 3, bytes: 300_000 + 200_000 + 'sha256 ...\n'.length }]);
     const reported = fs.readFileSync(preview.reportFile, 'utf8');
     expect(reported).toContain('*deleting   0 aarch64/altarch-rockyrpi/');
@@ -80,7 +80,7 @@ describe('the production sync of AltArch with images/ in production', () => {
   it('passes 1–2, then pass 3 after the grace period: images/ and everything under it survive, the rest mirrors staging', async () => {
     const acts = createActivities({ site, catalogue });
     const imagesBefore = await treeDigest(path.join(production, 'images'));
-    const sync = { source: staging, target: production, reportFile: path.join(dir, 'sync.txt'), guard: { maxDeleteShare: 0.1 }, allowLargeDeletion: true };
+    const sync = { source: staging, target: production, reportFile: path.join(site.composeRoot, 'sync.txt'), guard: { maxDeleteShare: 0.1 }, allowLargeDeletion: true };
     await acts.syncToProduction({ ...sync, passes: [1, 2] });
     const deleted = await acts.syncToProduction({ ...sync, passes: [3] });
     expect(deleted.preview.kept?.map((k) => k.dir)).toEqual(['images']);
@@ -91,7 +91,7 @@ describe('the production sync of AltArch with images/ in production', () => {
 
   it('a workflow input cannot widen or drop what is kept: the worker takes it from its catalogue', async () => {
     const acts = createActivities({ site, catalogue });
-    const r = await acts.syncToProduction({ source: staging, target: production, reportFile: path.join(dir, 'sync.txt'), guard: { maxDeleteShare: 1 }, keep: [] });
+    const r = await acts.syncToProduction({ source: staging, target: production, reportFile: path.join(site.composeRoot, 'sync.txt'), guard: { maxDeleteShare: 1 }, keep: [] });
     expect(r.preview.kept?.map((k) => k.dir)).toEqual(['images']);
     expect(await exists(path.join(production, 'images/old/Rocky-9.5-RPi-aarch64.img.xz'))).toBe(true);
   });

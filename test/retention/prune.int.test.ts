@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveSigRelease } from '../../src/config/load.js';
 import { composeBase, composeStamp, latestLink, productionSigDir, stagingSigDir } from '../../src/paths.js';
-import { COMPOSE_SOURCE_MARKER } from '../../activities/retention.js';
+import { writeSourceRecord } from '../../src/lifecycle/sources.js';
 import { pruneScheduleId, upsertPruneSchedule } from '../../src/retention/schedule.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { PruneResult } from '../../workflows/prune.js';
@@ -61,14 +61,12 @@ describe('sigrelease prune', () => {
       fs.linkSync(pkg(4, 'd5-and-d6.rpm'), pkg(5, 'd5-and-d6.rpm'));
       fs.mkdirSync(path.join(base, 'SIG-corex-9.7-20200101.000000')); // another SIG's: never touched
       fs.symlinkSync(dirs[9]!, latestLink(site, '9', 'core'));
-      // Where staging came from, as a marker in its sig folder.
+      // Where staging and production came from, recorded beside the trees as the staging and production syncs do.
       fs.mkdirSync(stagingSigDir(site, '9', 'core'), { recursive: true });
       fs.mkdirSync(productionSigDir(site, '9', 'core'), { recursive: true });
-      fs.writeFileSync(path.join(stagingSigDir(site, '9', 'core'), COMPOSE_SOURCE_MARKER), `${path.basename(dirs[1]!)}\n`);
-      // Production's, as the lifecycle work records it beside the tree (src/lifecycle/sources.ts there).
-      const record = path.join(site.productionRoot, '.sigrelease-state', 'sources', '9', 'core.json');
-      fs.mkdirSync(path.dirname(record), { recursive: true });
-      fs.writeFileSync(record, JSON.stringify({ compose: path.basename(dirs[0]!), composeId: `core-9-${stamps[0]}`, digest: 'x', recordedAt: '', workflowId: 'w' }));
+      const source = (i: number) => ({ compose: path.basename(dirs[i]!), composeId: `core-9-${stamps[i]}`, digest: 'x', recordedAt: '', workflowId: 'w' });
+      await writeSourceRecord(site, 'staging', '9', 'core', source(1));
+      await writeSourceRecord(site, 'production', '9', 'core', source(0));
       const removable = [path.basename(dirs[3]!), path.basename(dirs[4]!)];
       const expectedBytes = 4000 + 5000 + 7000;
 

@@ -50,6 +50,21 @@ describe('runTool', () => {
     expect(errs.join('')).toBe('warn\n');
   });
 
+  it('feeds input on stdin, and a program that ignores its input still reports its own exit code', async () => {
+    expect(await runTool('sha256sum', [], { input: 'signed message\n' })).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^[0-9a-f]{64}  -\n$/) });
+    expect(await runTool('sh', ['-c', 'exit 7'], { input: 'x'.repeat(1 << 20) })).toMatchObject({ exitCode: 7, spawnError: undefined });
+  });
+
+  it('keeps a program that may ask on the terminal in the caller\'s session, and still kills it on timeout', async () => {
+    const own = await runTool('sh', ['-c', 'ps -o sid= -p $$']);
+    const terminal = await runTool('sh', ['-c', 'ps -o sid= -p $$'], { terminal: true });
+    expect(Number(own.stdout.trim())).toBe(own.pgid);
+    expect(Number(terminal.stdout.trim())).toBe(Number((await runTool('ps', ['-o', 'sid=', '-p', String(process.pid)])).stdout.trim()));
+    expect(terminal.pgid).toBeUndefined();
+    const slow = await runTool('sleep', ['30'], { terminal: true, timeoutMs: 200 });
+    expect(slow).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
+  });
+
   it('reports a program that is not installed as a spawn error, which the exit table calls missing', async () => {
     const r = await runTool('sigrelease-no-such-tool', ['x']);
     expect(r.spawnError?.code).toBe('ENOENT');

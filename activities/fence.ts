@@ -1,0 +1,32 @@
+// The fence in front of every production-writing activity (issue 12 item 7): a call that carries the production
+// lock holder's token is admitted only while no later holder has started writing (src/lock/fence.ts). The fence
+// lives in the worker's own production root (site config), never in a path from the request.
+import { ApplicationFailure } from '@temporalio/common';
+import type { SiteConfig } from '../src/config/schema.js';
+import { admitProductionWrite, FencedOutError } from '../src/lock/fence.js';
+import { isFenceToken } from '../workflows/lockRequests.js';
+
+/** What a production write carries besides its own input: the holder's grant number. */
+export interface Fenced {
+  /** The production lock grant's fencing token; absent in runs begun before tokens (then nothing is checked). */
+  fenceToken?: number;
+}
+
+/** `write`, admitted by the fence first when its input carries a token; refused with FencedOut (non-retryable). */
+export function fencedProductionWrite<I extends object, O>(site: SiteConfig, write: (input: I) => Promise<O>): (input: I & Fenced) => Promise<O> {
+  return async (input: I & Fenced) => {
+    const { fenceToken, ...rest } = input;
+    if (fenceToken !== undefined) {
+      if (!isFenceToken(fenceToken)) {
+        throw ApplicationFailure.create({ type: 'BadRequest', nonRetryable: true, message: `fenceToken must be a production lock grant number, got ${JSON.stringify(fenceToken)}` });
+      }
+      try {
+        await admitProductionWrite(site.productionRoot, fenceToken);
+      } catch (e) {
+        if (!(e instanceof FencedOutError)) throw e;
+        throw ApplicationFailure.create({ type: e.type, nonRetryable: true, message: e.message, details: [{ token: e.token, fence: e.stored }] });
+      }
+    }
+    return write(rest as I);
+  };
+}
