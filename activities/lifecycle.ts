@@ -6,12 +6,12 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
-import { resolveSigRelease, type Catalogue } from '../src/config/load.js';
+import { ConfigError, resolveSigRelease, type Catalogue } from '../src/config/load.js';
 import { checkRootMarkers, RootMarkerError, type RootKind } from '../src/config/roots.js';
 import type { SiteConfig } from '../src/config/schema.js';
 import { ComposeNotFoundError, findCompose, latestCompose, listComposes } from '../src/lifecycle/composes.js';
 import { vaultRevisionProblem } from '../src/lifecycle/names.js';
-import { approvalPolicy } from './release.js';
+import { approvalPolicy, starterOf, type RunStart } from './release.js';
 import { readSourceRecord, writeSourceRecord, type SourceRecord, type TreeKind } from '../src/lifecycle/sources.js';
 import { vaultCopyArgs, vaultPreviewArgs, vaultSigDir } from '../src/lifecycle/vault.js';
 import { composeBase, productionReleaseDir, productionSigDir, stagingSigDir, type Roots } from '../src/paths.js';
@@ -60,6 +60,16 @@ export interface ResolvedVault {
 }
 
 const bad = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** Who started a vault, as for a release (activities/release.ts starterOf); a refused signature is bad input. */
+async function starterOrRefusal(run: RunStart, request: Record<string, unknown>, site: SiteConfig): Promise<Starter> {
+  try {
+    return await starterOf(run, request, site);
+  } catch (e) {
+    if (e instanceof ConfigError) throw bad('BadRequest', `vault: ${e.message}`);
+    throw e;
+  }
+}
 
 /** What every lifecycle activity checks first, from the worker's own site config and catalogue. */
 function lifecycleContext(deps: LifecycleDeps) {
@@ -154,7 +164,7 @@ function stagingSourceActivities({ roots, checkRoots, checkSigRelease }: Lifecyc
 function vaultActivities({ site, roots, checkRoots, vaultPaths }: LifecycleContext) {
   return {
     /** Checks a vault request against the worker's own site config: the release it knows, a revision of it. */
-    async resolveVault(input: { release: string; revision: string; requestedBy?: string }): Promise<ResolvedVault> {
+    async resolveVault(input: { release: string; revision: string; requestedBy?: string; run?: RunStart }): Promise<ResolvedVault> {
       const release = String(input.release);
       if (!/^[0-9]+$/.test(release) || !site.releases[release]) {
         throw bad('BadRequest', `vault: unknown release ${JSON.stringify(input.release)}; known: ${Object.keys(site.releases).sort().join(', ')}`);
@@ -169,7 +179,8 @@ function vaultActivities({ site, roots, checkRoots, vaultPaths }: LifecycleConte
         owner: site.owner,
         allowLargeDeletion: false,
         approval: approvalPolicy(site),
-        starter: { kind: 'unsigned', ...claimed },
+        // The signed part is the request as `sigrelease vault` sent it (src/lifecycle/start.ts).
+        starter: input.run ? await starterOrRefusal(input.run, { release: input.release, revision: input.revision, ...(input.requestedBy !== undefined ? { requestedBy: input.requestedBy } : {}) }, site) : { kind: 'unsigned', ...claimed },
         ...(site.temporal.hostTaskQueue ? { hostTaskQueue: site.temporal.hostTaskQueue } : {}),
       };
     },

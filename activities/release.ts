@@ -154,7 +154,7 @@ export interface DecisionCheck {
 }
 
 /** Who started the run. A signed start that does not verify, or was made for another start, is bad input. */
-async function starterOf(run: RunStart, request: unknown, site: SiteConfig): Promise<Starter> {
+export async function starterOf(run: RunStart, request: unknown, site: SiteConfig): Promise<Starter> {
   if (run.scheduledBy) return { kind: 'schedule', scheduleId: run.scheduledBy };
   const claimed = (request as { requestedBy?: unknown } | null)?.requestedBy;
   if (!run.start) return { kind: 'unsigned', ...(typeof claimed === 'string' && claimed !== '' ? { claimed: claimed.slice(0, 64) } : {}) };

@@ -123,7 +123,7 @@ export async function releaseStatus(client: Client, release: string, sig: string
 }
 
 /** The signed start: the workflow ID and the request exactly as sent, by `by`, now. */
-async function signStart(workflowId: string, request: Record<string, unknown>, sign: { by: string; keyFile?: string }): Promise<SignedStart> {
+export async function signStart(workflowId: string, request: Record<string, unknown>, sign: { by: string; keyFile?: string }): Promise<SignedStart> {
   if (!PRINCIPAL.test(sign.by)) throw new CliError(`--requested-by ${JSON.stringify(sign.by)} must be a principal name (letters, digits and ._@-, at most 64 characters) to sign the start`, EXIT.badInput);
   const claims = { by: sign.by, signedAt: new Date().toISOString() };
   try {

@@ -16,6 +16,7 @@ import { lockWorkflowId } from './productionLock.js';
 import { ProductionLockTurn } from './promotion.js';
 import { ReleaseRun, type ReleaseResult } from './releaseRun.js';
 import { checkRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
+import type { SignedStart } from '../activities/release.js';
 
 export interface SigVaultInput {
   release: string;
@@ -23,6 +24,8 @@ export interface SigVaultInput {
   revision: string;
   requestedBy?: string;
   runtime?: RuntimeOptions;
+  /** A start signed with `sigrelease vault --key` (workflows/signedMessages.ts `startMessage` over the request). */
+  start?: SignedStart;
 }
 
 /** The pseudo-SIG a vault run is listed, shown and decided under. */
@@ -41,7 +44,12 @@ export async function sigVault(input: SigVaultInput): Promise<ReleaseResult> {
     run.setStage('validating');
     const runtime = checkRuntimeOptions(input.runtime);
     // Checked by the worker against its own site config; the revision becomes a path only after this.
-    const r = await quick.resolveVault({ release: input.release, revision: input.revision, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) });
+    const request = { release: input.release, revision: input.revision, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) };
+    // Who started the vault, checked by the worker as for a release: signed, or unsigned (no self-approval then).
+    const info = workflowInfo();
+    const recorded = patched('vault-start-recorded') ? { run: { workflowId: info.workflowId, startedAt: info.runStartTime.toISOString(), ...(input.start ? { start: input.start } : {}) } } : {};
+    const r = await quick.resolveVault({ ...request, ...recorded });
+    if (r.starter) run.note({ startedBy: r.starter });
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.sig, value: VAULT_SIG },
       { key: SEARCH_ATTRIBUTES.release, value: r.plan.release },

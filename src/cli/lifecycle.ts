@@ -7,8 +7,11 @@ import { CliError, EXIT } from '../errors.js';
 import { composeIdProblem, vaultRevisionProblem } from '../lifecycle/names.js';
 import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
 import { humanBytes } from '../publish/guard.js';
+import { startSigning } from './release.js';
 
 const who = () => process.env.SUDO_USER ?? process.env.USER;
+/** --key and --no-sign, as `start` has them. */
+type SigningOptions = { sign?: boolean; key?: string };
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   registerComposes(program, globals);
@@ -44,14 +47,16 @@ function registerComposes(program: Command, globals: () => GlobalOptions): void 
 }
 
 /** Starts a sigRelease run with `extra` added to the request, then follows it like `start` does. */
-async function startEntry(g: GlobalOptions, release: string, sig: string, extra: Record<string, unknown>, wait: boolean): Promise<number> {
+async function startEntry(g: GlobalOptions, release: string, sig: string, extra: Record<string, unknown>, wait: boolean, signing: SigningOptions = { sign: false }): Promise<number> {
   const { site, catalogue } = loadConfig(g);
   const raw = { release, sig, ...extra, ...(who() ? { requestedBy: who() } : {}) };
   checkRequest(raw, catalogue, site);
+  // Signed like `start`, so that whoever started it cannot approve it too (approval.forbidSelfApproval).
+  const sign = startSigning(site, signing, who() ?? '');
   const { connectClient, startRelease } = await import('../client.js');
   const { untilGateOrEnd } = await import('../lifecycle/start.js');
   const client = await connectClient(site);
-  const handle = await startRelease(client, site, catalogue, raw);
+  const handle = await startRelease(client, site, catalogue, raw, sign ? { sign } : {});
   if (!g.json) process.stderr.write(`started ${handle.workflowId}\n`);
   if (!wait) {
     print(g, { workflowId: handle.workflowId }, () => handle.workflowId);
@@ -76,14 +81,16 @@ function registerRollback(program: Command, globals: () => GlobalOptions): void 
     .command('rollback <release> <sig>')
     .description('take an earlier compose through staging, the approval gate and production again (a run with from "staging" and a composeId)')
     .requiredOption('--to <composeId>', 'the compose folder name (or compose ID) `sigrelease composes` lists')
+    .option('--key <file>', 'sign the start with this SSH key (default where the site requires signatures: the ssh-agent)')
+    .option('--no-sign', 'do not sign the start (then nobody can approve it where self-approval is forbidden)')
     .option('--no-wait', 'return as soon as the run has started')
     .action(
-      action(async (release: string, sig: string, o: { to: string; wait?: boolean }) => {
+      action(async (release: string, sig: string, o: { to: string; wait?: boolean } & SigningOptions) => {
         checkReleaseArg(release);
         checkSigArg(sig);
         const problem = composeIdProblem(o.to);
         if (problem) throw new CliError(`--to: ${problem}`, EXIT.badInput);
-        return startEntry(globals(), release, sig, { from: 'staging', composeId: o.to }, o.wait !== false);
+        return startEntry(globals(), release, sig, { from: 'staging', composeId: o.to }, o.wait !== false, o);
       }),
     );
 }
@@ -93,19 +100,22 @@ function registerVault(program: Command, globals: () => GlobalOptions): void {
     .command('vault <release>')
     .description('copy production sig/<release>/ into vault/sig/<x.y>/ after approval (no deletion there), then publish the root file lists')
     .requiredOption('--revision <x.y>', 'the minor release the vault folder is named after, e.g. 9.5')
+    .option('--key <file>', 'sign the start with this SSH key (default where the site requires signatures: the ssh-agent)')
+    .option('--no-sign', 'do not sign the start (then nobody can approve it where self-approval is forbidden)')
     .option('--no-wait', 'return as soon as the run has started')
     .action(
-      action(async (release: string, o: { revision: string; wait?: boolean }) => {
+      action(async (release: string, o: { revision: string; wait?: boolean } & SigningOptions) => {
         checkReleaseArg(release);
         const problem = vaultRevisionProblem(o.revision, release);
         if (problem) throw new CliError(problem, EXIT.badInput);
         const g = globals();
         const { site } = loadConfig(g);
         if (!site.releases[release]) throw new CliError(`vault: unknown release ${JSON.stringify(release)}; known: ${Object.keys(site.releases).sort().join(', ')}`, EXIT.badInput);
+        const sign = startSigning(site, o, who() ?? '');
         const { connectClient } = await import('../client.js');
         const { startVault, untilGateOrEnd } = await import('../lifecycle/start.js');
         const client = await connectClient(site);
-        const handle = await startVault(client, site, { release, revision: o.revision, ...(who() ? { requestedBy: who() } : {}) });
+        const handle = await startVault(client, site, { release, revision: o.revision, ...(who() ? { requestedBy: who() } : {}) }, sign ? { sign } : {});
         if (!g.json) process.stderr.write(`started ${handle.workflowId}\n`);
         if (o.wait === false) {
           print(g, { workflowId: handle.workflowId }, () => handle.workflowId);

@@ -5,6 +5,7 @@ import { checkRequest } from '../config/request.js';
 import { planCompose } from '../compose/plan.js';
 import { composeStamp } from '../paths.js';
 import { CliError, EXIT } from '../errors.js';
+import type { SiteConfig } from '../config/schema.js';
 import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
 import type { Decision } from '../../workflows/messages.js';
 import { boundsProblem } from '../../workflows/gate.js';
@@ -64,11 +65,7 @@ async function startCommand(o: Record<string, unknown>, g: GlobalOptions): Promi
   const { request, resolved } = checkRequest(raw, catalogue, site);
   planCompose(request, resolved, site, composeStamp(Date.now()));
   // A signed start says who started the run, so that they cannot approve it too (approval.forbidSelfApproval).
-  const signing = o.sign !== false && (o.key !== undefined || site.approval.requireSignature);
-  const sign = signing ? { by: String(o.requestedBy ?? ''), ...(typeof o.key === 'string' ? { keyFile: o.key } : {}) } : undefined;
-  if (sign && !PRINCIPAL.test(sign.by)) {
-    throw new CliError(`--requested-by ${JSON.stringify(sign.by)} must be a principal name (letters, digits and ._@-, at most 64 characters) to sign the start`, EXIT.badInput);
-  }
+  const sign = startSigning(site, o, String(o.requestedBy ?? ''));
 
   const { connectClient, startRelease, releaseStatus } = await import('../client.js');
   const { formatStatus } = await import('./format.js');
@@ -205,4 +202,17 @@ function innermost(e: unknown): string {
   let err = e as { cause?: unknown; message?: string } | undefined;
   while (err?.cause) err = err.cause as typeof err;
   return err?.message ?? String(e);
+}
+
+/**
+ * How a start is signed (a release, a rollback, a vault): when asked to (--key) or when the site requires
+ * signatures, unless --no-sign; the signer's principal is `by`. Checked before anything connects.
+ */
+export function startSigning(site: SiteConfig, o: { sign?: boolean; key?: unknown }, by: string): { by: string; keyFile?: string } | undefined {
+  const signing = o.sign !== false && (o.key !== undefined || site.approval.requireSignature);
+  if (!signing) return undefined;
+  if (!PRINCIPAL.test(by)) {
+    throw new CliError(`--requested-by ${JSON.stringify(by)} must be a principal name (letters, digits and ._@-, at most 64 characters) to sign the start`, EXIT.badInput);
+  }
+  return { by, ...(typeof o.key === 'string' ? { keyFile: o.key } : {}) };
 }

@@ -1,7 +1,7 @@
 // Starting the lifecycle runs from our CLI (the SDK is loaded only after the CLI checked its input): a vault run,
 // and the wait until a run needs a person or has ended.
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { CliError, EXIT, releaseStatus, releaseWorkflowId } from '../client.js';
+import { CliError, EXIT, releaseStatus, releaseWorkflowId, signStart } from '../client.js';
 import type { SiteConfig } from '../config/schema.js';
 import { SEARCH_ATTRIBUTES, type ReleaseStatus } from '../../workflows/messages.js';
 import type { ReleaseResult } from '../../workflows/sigRelease.js';
@@ -15,16 +15,18 @@ export async function startVault(
   client: Client,
   site: SiteConfig,
   request: { release: string; revision: string; requestedBy?: string },
-  opts: { taskQueue?: string; workflowId?: string } = {},
+  opts: { taskQueue?: string; workflowId?: string; sign?: { by: string; keyFile?: string } } = {},
 ): Promise<WorkflowHandle<typeof sigVault>> {
   const problem = vaultRevisionProblem(request.revision, request.release);
   if (problem) throw new CliError(problem, EXIT.badInput);
   const workflowId = opts.workflowId ?? vaultWorkflowId(request.release);
+  // Signed like a release's start: the worker verifies it and records who started the vault.
+  const start = opts.sign ? await signStart(workflowId, request, opts.sign) : undefined;
   try {
     return await client.workflow.start<typeof sigVault>('sigVault', {
       workflowId,
       taskQueue: opts.taskQueue ?? site.temporal.taskQueue,
-      args: [request],
+      args: [{ ...request, ...(start ? { start } : {}) }],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
