@@ -219,9 +219,10 @@ describe.skipIf(missing.length > 0)('a release on a closed Temporal 1.29.1 (mTLS
       expect(signal.stderr).toMatch(/Request unauthorized/);
       expect((await reader.workflow.getHandle(workflowId).query(statusQuery)).stage).toBe('awaiting-approval');
 
-      // The pre-deploy check (deploy/replay-open-runs.ts) with a reader's rights: the waiting run replays on the prebuilt bundle.
+      // The pre-deploy check (deploy/replay-open-runs.ts) with a reader's rights: the open runs (the waiting
+      // release and the pipeline turn it holds) replay on the prebuilt bundle.
       const check = await replayOpenRuns(reader, { bundlePath: bundleFile });
-      expect(check).toEqual({ replayed: 1, failures: [] });
+      expect(check).toEqual({ replayed: 2, failures: [] });
 
       expect(gate.startedBy).toMatchObject({ kind: 'signed', principal: 'alice' });
       // Unsigned, or signed by the starter: refused, with the reason, though alice may write to the namespace.

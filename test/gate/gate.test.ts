@@ -135,7 +135,7 @@ describe('runtime options from the workflow input', () => {
     expect(runtimeOptionsProblem({ approval: { reminderInterval: '0s' } })).toMatch(/^runtime\.approval\.reminderInterval must be a duration/);
     expect(runtimeOptionsProblem({ timeouts: { maxAttempts: 0 } })).toBe('runtime.timeouts.maxAttempts must be a whole number of 1 or more, got 0');
     expect(runtimeOptionsProblem({ timeouts: { longsync: '1h' } })).toBe('unknown option runtime.timeouts.longsync; known: heartbeat, longSync, retryInitial, maxAttempts');
-    expect(runtimeOptionsProblem({ productionRoot: '/' })).toBe('unknown runtime option "productionRoot"; known: approval, timeouts, hostTaskQueue');
+    expect(runtimeOptionsProblem({ productionRoot: '/' })).toBe('unknown runtime option "productionRoot"; known: approval, timeouts, hostTaskQueue, lock');
     expect(runtimeOptionsProblem('fast')).toBe('runtime must be an object, got "fast"');
     expect(runtimeOptionsProblem({ hostTaskQueue: 3 })).toBe('runtime.hostTaskQueue must be a non-empty string, got 3');
     let thrown: unknown;

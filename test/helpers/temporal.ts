@@ -94,12 +94,27 @@ export async function withWorkers<T>(
     try {
       return await fn({ client, taskQueue, ...(opts.hostTaskQueue ? { hostTaskQueue: opts.hostTaskQueue } : {}) });
     } finally {
+      // A fresh queue per block: the site's singletons started on it would leave later blocks' runs waiting.
+      if (!opts.taskQueue) await endSingletonsOn(client, taskQueue);
       for (const w of workers) w.shutdown();
       await Promise.allSettled(runs);
     }
   } finally {
     await close();
   }
+}
+
+/**
+ * Ends the production lock, pipeline turns and file-list writers that run on `taskQueue`. They live on the queue
+ * of the run that started them (one queue in a deployment); a test block's queue dies with its workers, and a
+ * later block's run that asks one of them would wait on a queue nobody polls.
+ */
+async function endSingletonsOn(client: Client, taskQueue: string): Promise<void> {
+  const types = ['productionLock', 'pipelineTurn', 'fileListWriter'].map((t) => `WorkflowType = "${t}"`).join(' OR ');
+  const query = `ExecutionStatus = "Running" AND TaskQueue = "${taskQueue}" AND (${types})`;
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+  await Promise.all(ids.map((id) => client.workflow.getHandle(id).terminate('test block finished').catch(() => undefined)));
 }
 
 /** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */

@@ -24,6 +24,8 @@ if (!isRoot) console.warn('[disk-full] SKIPPED: these tests mount a tmpfs and ne
 const LISTS = ['fullfilelist', 'fullfiletimelist', 'fullfiletimelist-sig', 'imagelist-sig'];
 /** rsync's scratch dir (`--partial-dir`): a failed transfer keeps its partial file there for the retry. */
 const SCRATCH = /(^|\/)\.rsync-partial\//;
+/** sigrelease's own records in the production root (root marker, lock fence, source records): never listed. */
+const BOOKKEEPING = /^\.sigrelease-/;
 
 let tree: FixtureTree;
 let yum: YumrepofsServer;
@@ -81,8 +83,8 @@ describe.skipIf(!isRoot)('production on a file system that runs out of space (tm
   function mirrorView(before: ReturnType<typeof snapshot>) {
     const now = treeDigest(mnt);
     return {
-      changed: [...before.files].filter(([f, d]) => now.get(f) !== d).map(([f]) => f),
-      added: [...now.keys()].filter((f) => !before.files.has(f) && f !== 'filler' && !SCRATCH.test(f)),
+      changed: [...before.files].filter(([f, d]) => now.get(f) !== d && !BOOKKEEPING.test(f)).map(([f]) => f),
+      added: [...now.keys()].filter((f) => !before.files.has(f) && f !== 'filler' && !SCRATCH.test(f) && !BOOKKEEPING.test(f)),
       scratch: [...now.keys()].filter((f) => SCRATCH.test(f)),
       listsChanged: before.lists.filter(([f, text]) => fs.readFileSync(path.join(category(), f), 'utf8') !== text).map(([f]) => f),
     };
