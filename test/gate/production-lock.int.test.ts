@@ -92,9 +92,18 @@ describe('the production lock', () => {
         expect(cloudResult.outcome).toBe('promoted');
 
         const [first, second] = [promo.promotion(ids.core), promo.promotion(ids.cloud)].sort((a, b) => a.start - b.start);
-        expect(first!.activities).toEqual(['syncToProduction', 'hardlinkRelease', 'publishFileLists']);
-        expect(second!.activities).toEqual(['syncToProduction', 'hardlinkRelease', 'publishFileLists']);
+        expect(first!.activities).toEqual(['syncToProduction', 'hardlinkRelease']);
+        expect(second!.activities).toEqual(['syncToProduction', 'hardlinkRelease']);
         expect(first!.end).toBeLessThanOrEqual(second!.start);
+        // The lists are walked by one writer per level (workflows/fileListWriter.ts) that both releases ask, one
+        // walk at a time per level.
+        const walks = promo.spans.filter((s) => s.activity === 'publishFileLists');
+        expect(walks.length).toBeGreaterThan(0);
+        for (const w of walks) expect(w.workflowId).toMatch(/^sigrelease-filelists-(sig|root)@/);
+        for (const level of new Set(walks.map((w) => w.workflowId))) {
+          const own = walks.filter((w) => w.workflowId === level).sort((a, b) => a.start - b.start);
+          for (let i = 1; i < own.length; i++) expect(own[i - 1]!.end).toBeLessThanOrEqual(own[i]!.start);
+        }
 
         for (const sig of ['core', 'cloud']) expect(treeDigest(productionSigDir(site, '9', sig))).toEqual(treeDigest(stagingSigDir(site, '9', sig)));
         // The second promotion's file list covers both SIGs.
