@@ -9,7 +9,7 @@ import { startRelease } from '../../src/client.js';
 import { formatStatus } from '../../src/cli/format.js';
 import { productionSigDir, stagingSigDir } from '../../src/paths.js';
 import { approveSignal } from '../../workflows/messages.js';
-import { failureChain, testCatalogue, testSite, withWorkers } from '../helpers/temporal.js';
+import { failureChain, testCatalogue, testSite, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
 import { cleanUp, composeWithoutDnf, fastRuntime, smallRelease, startWebhook, testWorkflowId, untilStage } from '../gate/support.js';
 
@@ -35,8 +35,11 @@ describe('allowLargeDeletion at the gate and in production', () => {
         const details = (await handle.query(workflowMetadataQuery)).currentDetails;
         expect(details).toContain('**This request weakens checks:**\n- disableGpgCheck');
         expect(details).toContain('- allowLargeDeletion');
-        const notice = hook.posts.find((p) => p.body.props.event === 'awaiting-approval' && p.body.props.workflowId === workflowId);
-        expect(notice?.body.text).toContain('- allowLargeDeletion: the request lets syncs delete more than publish.maxDeleteShare');
+        // The gate's notice is an activity of its own: the stage is shown before its post has necessarily arrived.
+        const notice = await waitFor('the awaiting-approval notice', async () =>
+          hook.posts.find((p) => p.body.props.event === 'awaiting-approval' && p.body.props.workflowId === workflowId),
+        );
+        expect(notice.body.text).toContain('- allowLargeDeletion: the request lets syncs delete more than publish.maxDeleteShare');
         expect(gate.productionPreview?.deleted.files).toBe(30);
         expect(gate.productionPreview?.guard.ok).toBe(false);
 
