@@ -1,9 +1,10 @@
 // Compose benchmark: our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
 // against plain `dnf reposync` calls with the same flags, run the way a shell loop would (output to a log
 // file, same parallelism). Prints packages/s and MB/s per side; then, for the same unchanged SIG composed again
-// seeded from `latest` (src/compose/seed.ts), `seeded_downloads=<packages downloaded>` and
-// `seeded_vs_fresh=<seeded compose time / fresh compose time>`; and as the last line
-// `overhead_ratio=<ours/plain>` (median wall times of several runs).
+// seeded from `latest` (src/compose/seed.ts, src/compose/carryOver.ts), `seeded_downloads=<packages downloaded>`
+// and `seeded_vs_fresh=<seeded compose time / fresh compose time>` (whole composes: prepare, tasks, verification,
+// manifest), the median time of each step of both; and as the last line `overhead_ratio=<ours/plain>` (median wall
+// times of prepare + tasks, what the plain loop does).
 //   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4]
 import { execa } from 'execa';
 import fs from 'node:fs/promises';
