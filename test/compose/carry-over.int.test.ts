@@ -112,4 +112,22 @@ describe('seeded composes carry unchanged repos over from latest', () => {
       expect([...treeDigest(path.join(sigRoot, 'x86_64', 'core-infra')).keys()].some((f) => f.includes('newcomer'))).toBe(true);
     });
   }, 300_000);
+  it('an in-place run of an unchanged SIG carries every repo over too, into its own folder, and latest flips to it', async () => {
+    const { yum } = await coreFixture();
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl });
+    await withWorkers({ site }, async ({ client, taskQueue }) => {
+      const fresh = await (await startRelease(client, site, testCatalogue(), base, { taskQueue, workflowId: uniqueQueue('fresh'), runtime: fast })).result();
+      const freshTree = treeDigest(path.join(fresh.composeDir!, 'compose'));
+      await nextStamp();
+      yum.resetCounters();
+      const inPlace = await (await startRelease(client, site, testCatalogue(), { ...base, fullRun: false }, { taskQueue, workflowId: uniqueQueue('inplace'), runtime: fast })).result();
+      expect(inPlace.composeDir).not.toBe(fresh.composeDir);
+      expect(fs.readlinkSync(latestLink(site, '9', 'core'))).toBe(inPlace.composeDir);
+      const freshId = manifestOf(fresh.compose.manifest).composeId;
+      for (const t of manifestOf(inPlace.compose.manifest).tasks) expect(t, t.name).toMatchObject({ carriedOverFrom: freshId, downloaded: 0, deleted: 0 });
+      expect(yum.log.filter((r) => r.method === 'GET' && r.path.endsWith('.rpm'))).toEqual([]);
+      expect(treeDigest(path.join(inPlace.composeDir!, 'compose'))).toEqual(freshTree);
+      expect(treeDigest(path.join(fresh.composeDir!, 'compose'))).toEqual(freshTree);
+    });
+  }, 300_000);
 });
