@@ -44,12 +44,18 @@ export async function publishReleaseFileLists(run: ReleaseRun, r: ResolvedReleas
   await publishThroughWriters(run, r, levels, lock, waitAtMostMs);
 }
 
+/** What the wait needs of a run: its production root, and its release and SIG for the hint a timeout gives (a vault has no SIG). */
+export interface ListsRequesterRun {
+  roots: { productionRoot: string };
+  plan: { release: string; sig?: string };
+}
+
 /**
  * Asks the writer of each level for a walk and waits for their answers, while this run holds the production lock
  * (the writer walks on its behalf, presenting its fencing token: the writer takes no turn of its own, which would
  * wait for ever on the turn this run holds while it waits for the writer).
  */
-export async function publishThroughWriters(run: ReleaseRun, r: ResolvedRelease, levels: FileListLevel[], lock: Pick<ProductionLockTurn, 'fence'>, waitAtMostMs?: number): Promise<void> {
+export async function publishThroughWriters(run: ReleaseRun, r: ListsRequesterRun, levels: FileListLevel[], lock: Pick<ProductionLockTurn, 'fence'>, waitAtMostMs?: number): Promise<void> {
   const answers = new Map<string, FileListsWritten>();
   setHandler(fileListsWrittenSignal, (written) => {
     answers.set(written.requestId, written);
@@ -71,7 +77,7 @@ export async function publishThroughWriters(run: ReleaseRun, r: ResolvedRelease,
       throw ApplicationFailure.create({
         type: 'FileListsTimedOut',
         nonRetryable: true,
-        message: `the ${level}-level file lists: writer ${writer} did not answer within ${Math.round((waitAtMostMs ?? fileListsWaitBound()) / 1000)} s; production holds the release, its lists were not confirmed. Look at ${writer} (temporal workflow describe), then run \`sigrelease lists publish ${r.plan.release} ${r.plan.sig} --level ${level}\``,
+        message: `the ${level}-level file lists: writer ${writer} did not answer within ${Math.round((waitAtMostMs ?? fileListsWaitBound()) / 1000)} s; production holds the release, its lists were not confirmed. Look at ${writer} (temporal workflow describe), then run \`sigrelease lists publish ${r.plan.release} ${r.plan.sig ?? '<sig>'} --level ${level}\``,
       });
     }
     const written = answers.get(requestId)!;

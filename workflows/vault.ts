@@ -14,6 +14,7 @@ import { innermostMessage, isUnexpected } from './failures.js';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages.js';
 import { lockWorkflowId } from './productionLock.js';
 import { ProductionLockTurn } from './promotion.js';
+import { fileListsWaitBound, publishThroughWriters } from './releaseFileLists.js';
 import { ReleaseRun, type ReleaseResult } from './releaseRun.js';
 import { checkRuntimeOptions, type RuntimeOptions } from './runtimeOptions.js';
 import type { SignedStart } from '../activities/release.js';
@@ -79,7 +80,14 @@ export async function sigVault(input: SigVaultInput): Promise<ReleaseResult> {
       const copied = await host.long.copyToVault({ release: r.plan.release, revision: r.revision, stamp, expectedDigest: preview.stagingDigest ?? '', ...lock.fence() });
       run.warn(...(copied.transferredFiles === 0 ? [`vault/sig/${r.revision}/ already held everything production has`] : []));
       run.setStage('publishing-lists');
-      run.result.fileLists.push(await host.long.publishFileLists({ dir: r.roots.productionRoot, module: 'rocky', owner: r.owner, ...lock.fence() }));
+      if (patched('vault-lists-through-writer')) {
+        // Through the root level's one writer, like a release's and a lists publish's: never a walk of the
+        // production root beside another, and a request during a walk coalesces into its next one. The request
+        // carries this turn's fencing token; the lists written are the root level's (fullfiletimelist alias too).
+        await publishThroughWriters(run, { roots: r.roots, plan: { release: r.plan.release } }, ['root'], lock, fileListsWaitBound(runtime.timeouts));
+      } else {
+        run.result.fileLists.push(await host.long.publishFileLists({ dir: r.roots.productionRoot, module: 'rocky', owner: r.owner, ...lock.fence() }));
+      }
       await lock.release();
     });
     run.setStage('vaulted', `**${run.title}**: production sig/${r.plan.release}/ is in vault/sig/${r.revision}/; root file lists published`);
