@@ -5,7 +5,6 @@
 // an explicit catch-up window (the SDK default is a year), and pause on failure (a broken compose is not retried
 // every night until someone looks).
 import {
-  DAYS_OF_WEEK,
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
@@ -16,70 +15,31 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import { CliError, EXIT, releaseWorkflowId } from './client.js';
-import { ConfigError, type Catalogue } from './config/load.js';
-import { checkRequest } from './config/request.js';
-import { checkRuntime } from './config/runtime.js';
-import { planCompose } from './compose/plan.js';
-import { composeStamp } from './paths.js';
+import type { Catalogue } from './config/load.js';
 import type { ReleaseRequest, SiteConfig } from './config/schema.js';
+import { DAYS_OF_WEEK, checkScheduleInput, formatTime, parseScheduleId, SCHEDULE_PREFIX, type CalendarTime, type ScheduleInput, type ScheduleMode } from './scheduleInput.js';
 import { runDetails, runSummary } from './uiText.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
-import { durationMs } from '../workflows/duration.js';
-import type { RuntimeOptions, sigRelease } from '../workflows/sigRelease.js';
+import type { sigRelease } from '../workflows/sigRelease.js';
 
-export const SCHEDULE_PREFIX = 'sigrelease-nightly-';
-export const scheduleIdFor = (sig: string, release: string) => `${SCHEDULE_PREFIX}${sig}-${release}`;
-/** Releases are digits only, so the last `-<digits>` is the release even when the SIG name has dashes. */
-export function parseScheduleId(id: string): { sig: string; release: string } | null {
-  const m = /^sigrelease-nightly-(.+)-(\d+)$/.exec(id);
-  return m ? { sig: m[1]!, release: m[2]! } : null;
-}
-
-/** `compose-only`: stop after the compose. `full`: the whole pipeline, which then waits at the approval gate. */
-export type ScheduleMode = 'compose-only' | 'full';
-export const SCHEDULE_MODES: readonly ScheduleMode[] = ['compose-only', 'full'];
-
-export const SCHEDULE_DEFAULTS = {
-  mode: 'compose-only' as ScheduleMode,
-  calendar: { hour: 2, minute: 0 },
-  timezone: 'UTC',
-  catchupWindow: '1h',
-};
-/** The server refuses shorter catch-up windows. */
-const MIN_CATCHUP_MS = 10_000;
-
-export interface CalendarTime {
-  hour: number;
-  minute: number;
-  /** Every day when absent. */
-  dayOfWeek?: DayOfWeek[];
-}
-
-/** What the schedule runs (the `start` flags: release, sig, hashed, fullRun, ...) and when. */
-export interface ScheduleInput {
-  release: string;
-  sig: string;
-  mode?: ScheduleMode;
-  /** Local time in `timezone`; default 02:00. Ignored when `interval` is given. */
-  calendar?: CalendarTime;
-  /** Instead of a calendar time: every `interval` (tests and operations, e.g. "5s", "6h"). */
-  interval?: string;
-  /** IANA time zone of the calendar time; default UTC. */
-  timezone?: string;
-  /** How late a missed run (server down at 02:00) may still start; default 1h, minimum 10s. */
-  catchupWindow?: string;
-  /** Create paused, or pause/unpause an existing schedule; undefined keeps an existing schedule's state. */
-  paused?: boolean;
-  note?: string;
-  /** Default: the site's `temporal.taskQueue`. */
-  taskQueue?: string;
-  /** Operational knobs of the started runs (tests shorten durations). */
-  runtime?: RuntimeOptions;
-  /** Any other key is a release-request flag (`hashed`, `fullRun`, `arches`, ...), validated with `checkRequest`. */
-  [flag: string]: unknown;
-}
-
-const SCHEDULE_KEYS = ['mode', 'calendar', 'interval', 'timezone', 'catchupWindow', 'paused', 'note', 'taskQueue', 'runtime'] as const;
+// The checks live in scheduleInput.ts (no SDK there); re-exported for the callers that know them from here.
+export {
+  SCHEDULE_DEFAULTS,
+  SCHEDULE_MODES,
+  SCHEDULE_PREFIX,
+  checkCalendar,
+  checkDuration,
+  checkScheduleInput,
+  checkTimezone,
+  parseDaysOfWeek,
+  parseScheduleId,
+  parseTimeOfDay,
+  scheduleIdFor,
+  type CalendarTime,
+  type CheckedSchedule,
+  type ScheduleInput,
+  type ScheduleMode,
+} from './scheduleInput.js';
 
 export interface PreparedSchedule {
   scheduleId: string;
@@ -87,51 +47,16 @@ export interface PreparedSchedule {
   options: ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof sigRelease>>;
 }
 
-/** Validates everything and builds the schedule; throws ConfigError (bad input) before anything is touched. */
+/** Validates everything (scheduleInput.ts) and builds the schedule; throws ConfigError (bad input) before anything is touched. */
 export function prepareSchedule(site: SiteConfig, catalogue: Catalogue, input: ScheduleInput): PreparedSchedule {
-  const raw: Record<string, unknown> = { ...input };
-  for (const k of SCHEDULE_KEYS) delete raw[k];
-  const mode = input.mode ?? SCHEDULE_DEFAULTS.mode;
-  if (!SCHEDULE_MODES.includes(mode)) throw new ConfigError(`schedule mode ${JSON.stringify(mode)}: use ${SCHEDULE_MODES.join(' or ')}`);
-  // The mode decides where the run stops; a `composeOnly` flag in the request may not say otherwise.
-  if (raw.composeOnly !== undefined && raw.composeOnly !== (mode === 'compose-only')) {
-    throw new ConfigError(`composeOnly: ${String(raw.composeOnly)} contradicts schedule mode "${mode}"; choose --compose-only or --full`);
-  }
-  raw.composeOnly = mode === 'compose-only';
-  // A standing permission to delete beyond the guard, renewed every night, is what the guard exists to prevent.
-  if (raw.allowLargeDeletion === true) {
-    throw new ConfigError(
-      'allowLargeDeletion: a schedule may not carry it (every scheduled run would skip the deletion guard); start that one release by hand with --allow-large-deletion, or approve its deletions at the gate',
-    );
-  }
-  const { request, resolved } = checkRequest(raw, catalogue, site);
-  planCompose(request, resolved, site, composeStamp(Date.now()));
-  if (input.runtime !== undefined) checkRuntime(input.runtime);
-  const scheduleId = scheduleIdFor(request.sig, request.release);
-  if (request.requestedBy === undefined) request.requestedBy = `schedule ${scheduleId}`;
-
-  const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
-  checkTimezone(timezone);
-  const catchupWindow = input.catchupWindow ?? SCHEDULE_DEFAULTS.catchupWindow;
-  const catchupMs = checkDuration('catch-up window', catchupWindow);
-  if (catchupMs < MIN_CATCHUP_MS) throw new ConfigError(`catch-up window ${JSON.stringify(catchupWindow)} is shorter than the server's minimum of 10s`);
-
-  let spec: ScheduleOptions['spec'];
-  let when: string;
-  if (input.interval !== undefined) {
-    const everyMs = checkDuration('interval', input.interval);
-    if (everyMs < 1000) throw new ConfigError(`interval ${JSON.stringify(input.interval)} is shorter than one second`);
-    spec = { intervals: [{ every: everyMs }] };
-    when = `every ${input.interval}`;
-  } else {
-    const cal: CalendarTime = input.calendar ?? SCHEDULE_DEFAULTS.calendar;
-    checkCalendar(cal);
-    when = `${formatTime(cal.hour, cal.minute)} ${cal.dayOfWeek?.length ? cal.dayOfWeek.join(',') : 'daily'}`;
-    spec = {
-      calendars: [{ hour: cal.hour, minute: cal.minute, ...(cal.dayOfWeek?.length ? { dayOfWeek: cal.dayOfWeek } : {}), comment: `sigrelease ${request.sig} ${request.release}: ${when}` }],
-      timezone,
-    };
-  }
+  const { scheduleId, request, mode, timezone, catchupMs, everyMs, calendar: cal, when } = checkScheduleInput(site, catalogue, input);
+  const spec: ScheduleOptions['spec'] =
+    everyMs !== undefined
+      ? { intervals: [{ every: everyMs }] }
+      : {
+          calendars: [{ hour: cal!.hour, minute: cal!.minute, ...(cal!.dayOfWeek?.length ? { dayOfWeek: cal!.dayOfWeek } : {}), comment: `sigrelease ${request.sig} ${request.release}: ${when}` }],
+          timezone,
+        };
 
   const sigAttrs = [
     { key: SEARCH_ATTRIBUTES.sig, value: request.sig },
@@ -334,64 +259,6 @@ function notFound(e: unknown, scheduleId: string): unknown {
   }
   return e;
 }
-
-export function checkTimezone(tz: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-  } catch {
-    throw new ConfigError(`unknown time zone ${JSON.stringify(tz)}; use an IANA name such as UTC or Europe/Berlin`);
-  }
-}
-
-export function checkDuration(what: string, value: string): number {
-  try {
-    const ms = durationMs(value);
-    if (!(ms > 0)) throw new Error('not positive');
-    return ms;
-  } catch {
-    throw new ConfigError(`${what} ${JSON.stringify(value)} is not a duration; use e.g. "30s", "10m", "1h", "1d"`);
-  }
-}
-
-export function checkCalendar(cal: CalendarTime): void {
-  if (!Number.isInteger(cal.hour) || cal.hour < 0 || cal.hour > 23 || !Number.isInteger(cal.minute) || cal.minute < 0 || cal.minute > 59) {
-    throw new ConfigError(`calendar time ${cal.hour}:${cal.minute} is not a time of day (HH:MM, 00:00 to 23:59)`);
-  }
-  for (const d of cal.dayOfWeek ?? []) {
-    if (!DAYS_OF_WEEK.includes(d)) throw new ConfigError(`unknown day of week ${JSON.stringify(d)}; use ${DAYS_OF_WEEK.join(', ')}`);
-  }
-}
-
-/** `HH:MM` → hour and minute; throws ConfigError otherwise. */
-export function parseTimeOfDay(s: string): { hour: number; minute: number } {
-  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(s.trim());
-  if (!m) throw new ConfigError(`--at ${JSON.stringify(s)}: use a time of day such as 02:00 or 23:30`);
-  return { hour: Number(m[1]), minute: Number(m[2]) };
-}
-
-/** `mon,wed,fri`, `mon-fri`, `sunday` → DAYS_OF_WEEK names. */
-export function parseDaysOfWeek(s: string): DayOfWeek[] {
-  const find = (name: string): number => {
-    const n = name.trim().toUpperCase();
-    const i = n.length >= 3 ? DAYS_OF_WEEK.findIndex((d) => d.startsWith(n)) : -1;
-    if (i < 0) throw new ConfigError(`--days: unknown day ${JSON.stringify(name)}; use mon, tue, wed, thu, fri, sat, sun (lists a,b and ranges a-b)`);
-    return i;
-  };
-  const out = new Set<DayOfWeek>();
-  for (const part of s.split(',').filter((p) => p.trim())) {
-    const [a = '', b] = part.split('-');
-    const from = find(a);
-    const to = b === undefined ? from : find(b);
-    for (let i = from; ; i = (i + 1) % 7) {
-      out.add(DAYS_OF_WEEK[i]!);
-      if (i === to) break;
-    }
-  }
-  if (out.size === 0) throw new ConfigError('--days: name at least one day');
-  return DAYS_OF_WEEK.filter((d) => out.has(d));
-}
-
-const formatTime = (h: number, m: number) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
 
 function formatMs(ms: number): string {
   for (const [unit, f] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {

@@ -70,7 +70,7 @@ export function registerPruneSchedule(schedule: Command, globals: () => GlobalOp
         if (release !== undefined) checkReleaseArg(release);
         if (sig !== undefined) checkSigArg(sig);
         const { site, catalogue } = loadConfig(globals());
-        const { parseDaysOfWeek, parseTimeOfDay } = await import('../schedules.js');
+        const { parseDaysOfWeek, parseTimeOfDay } = await import('../scheduleInput.js');
         const { preparePruneSchedule, upsertPruneSchedule } = await import('../retention/schedule.js');
         const input = {
           ...(release !== undefined ? { release } : {}),

@@ -1,24 +1,14 @@
 // `sigrelease schedule create|list|describe|pause|unpause|trigger|delete`: nightly composes of one SIG and release
 // on a Temporal Schedule (src/schedules.ts). `create` takes the compose flags of `start` and is idempotent.
 import { Command, Option } from 'commander';
-import { CliError, EXIT, connectClient } from '../client.js';
-import {
-  SCHEDULE_DEFAULTS,
-  deleteSchedule,
-  describeSchedule,
-  listSchedules,
-  parseDaysOfWeek,
-  parseTimeOfDay,
-  pauseSchedule,
-  prepareSchedule,
-  scheduleIdFor,
-  triggerSchedule,
-  upsertSchedule,
-  type ScheduleInput,
-  type ScheduleView,
-} from '../schedules.js';
+import { CliError, EXIT } from '../errors.js';
+// Only the checks at load time: the SDK (schedules.ts, the client, runs.ts) is imported once the input is good,
+// so a refusal answers without it (README "CLI start-up").
+import { SCHEDULE_DEFAULTS, checkScheduleInput, parseDaysOfWeek, parseTimeOfDay, scheduleIdFor, type ScheduleInput } from '../scheduleInput.js';
+import type { ScheduleView } from '../schedules.js';
+import type { SiteConfig } from '../config/schema.js';
 import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
-import { badInputExit, runningRuns } from './runs.js';
+import { badInputExit } from './runs-command.js';
 import { registerPruneSchedule } from './prune.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -107,8 +97,9 @@ function registerCreate(schedule: Command, globals: () => GlobalOptions): void {
       action(async (o: CreateOptions) => {
         const { site, catalogue } = loadConfig(globals());
         const input = scheduleInputFromFlags(o);
-        prepareSchedule(site, catalogue, input); // bad input is refused before connecting
-        const client = await connectClient(site);
+        checkScheduleInput(site, catalogue, input); // bad input is refused before the SDK loads or anything connects
+        const { describeSchedule, upsertSchedule } = await import('../schedules.js');
+        const client = await connectTo(site);
         const r = await upsertSchedule(client, site, catalogue, input);
         const view = await describeSchedule(client, r.scheduleId);
         print(globals(), { created: r.created, schedule: view }, () => `${r.created ? 'created' : 'updated'} schedule ${r.scheduleId}\n${formatSchedule(view)}`);
@@ -121,7 +112,13 @@ async function openSchedule(globals: () => GlobalOptions, release: string, sig: 
   checkReleaseArg(release);
   checkSigArg(sig);
   const { site } = loadConfig(globals());
-  return { client: await connectClient(site), id: scheduleIdFor(sig, release) };
+  return { client: await connectTo(site), id: scheduleIdFor(sig, release), schedules: await import('../schedules.js') };
+}
+
+/** The SDK's client, loaded only here: after the input was found good. */
+async function connectTo(site: SiteConfig) {
+  const { connectClient } = await import('../client.js');
+  return connectClient(site);
 }
 
 export function registerScheduleCommands(program: Command, globals: () => GlobalOptions) {
@@ -147,7 +144,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
         if (o.sig !== undefined) checkSigArg(o.sig);
         if (o.release !== undefined) checkReleaseArg(o.release);
         const { site } = loadConfig(globals());
-        const client = await connectClient(site);
+        const { listSchedules } = await import('../schedules.js');
+        const client = await connectTo(site);
         const views = (await listSchedules(client)).filter((v) => (!o.sig || v.sig === o.sig) && (!o.release || v.release === o.release));
         print(globals(), views, () => formatScheduleTable(views));
       }),
@@ -158,8 +156,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('the schedule in full: request, time, policies, next and recent runs')
     .action(
       action(async (release: string, sig: string) => {
-        const { client, id } = await openSchedule(globals, release, sig);
-        const view = await describeSchedule(client, id);
+        const { client, id, schedules } = await openSchedule(globals, release, sig);
+        const view = await schedules.describeSchedule(client, id);
         print(globals(), view, () => formatSchedule(view));
       }),
     );
@@ -171,8 +169,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
       .option('--note <text>', 'why (shown by describe and list)')
       .action(
         action(async (release: string, sig: string, o: { note?: string }) => {
-          const { client, id } = await openSchedule(globals, release, sig);
-          const view = await pauseSchedule(client, id, verb === 'pause', o.note);
+          const { client, id, schedules } = await openSchedule(globals, release, sig);
+          const view = await schedules.pauseSchedule(client, id, verb === 'pause', o.note);
           print(globals(), view, () => `${verb}d schedule ${view.scheduleId}${view.note ? `: ${view.note}` : ''}`);
         }),
       );
@@ -183,14 +181,15 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('start a run now, with the schedule\'s request (refused while a run of this SIG and release is going)')
     .action(
       action(async (release: string, sig: string) => {
-        const { client, id } = await openSchedule(globals, release, sig);
-        await describeSchedule(client, id); // not found: exit 3 before anything else
+        const { client, id, schedules } = await openSchedule(globals, release, sig);
+        await schedules.describeSchedule(client, id); // not found: exit 3 before anything else
         // SKIP would drop the trigger silently; say why instead. A hand-started run counts too: both write the same compose.
+        const { runningRuns } = await import('./runs.js');
         const going = await runningRuns(client, release, sig);
         if (going.length > 0) {
           throw new CliError(`a release of ${sig} ${release} is running (${going.map((r) => r.workflowId).join(', ')}); nothing started`, EXIT.conflict);
         }
-        await triggerSchedule(client, id);
+        await schedules.triggerSchedule(client, id);
         print(globals(), { scheduleId: id, triggered: true }, () => `triggered schedule ${id}; follow it with \`sigrelease list --sig ${sig} --release ${release}\``);
       }),
     );
@@ -200,8 +199,8 @@ export function registerScheduleCommands(program: Command, globals: () => Global
     .description('delete the schedule (runs it started go on)')
     .action(
       action(async (release: string, sig: string) => {
-        const { client, id } = await openSchedule(globals, release, sig);
-        await deleteSchedule(client, id);
+        const { client, id, schedules } = await openSchedule(globals, release, sig);
+        await schedules.deleteSchedule(client, id);
         print(globals(), { scheduleId: id, deleted: true }, () => `deleted schedule ${id}`);
       }),
     );

@@ -1,10 +1,11 @@
 // `sigrelease schedule prune`: a Temporal Schedule that runs the pruneComposes workflow (workflows/prune.ts) at a
 // time of day or every interval, for one SIG and release or for all. One schedule per target, created or updated
 // in place; input is checked (targets against the catalogue, times, zones) before the server is touched.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+// Type-only: `schedule prune` refuses bad input before the SDK loads (preparePruneSchedule is pure).
+import type { Client, ScheduleOptions, ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { ConfigError, type Catalogue } from '../config/load.js';
 import type { SiteConfig } from '../config/schema.js';
-import { SCHEDULE_DEFAULTS, checkCalendar, checkDuration, checkTimezone, type CalendarTime } from '../schedules.js';
+import { SCHEDULE_DEFAULTS, checkCalendar, checkDuration, checkTimezone, type CalendarTime } from '../scheduleInput.js';
 import type { pruneComposes } from '../../workflows/prune.js';
 import { pruneTargets, pruneWorkflowId, type PruneTarget } from './targets.js';
 
@@ -51,7 +52,7 @@ export function preparePruneSchedule(site: SiteConfig, catalogue: Catalogue, inp
         args: [{ ...(target ?? {}), dryRun: input.dryRun === true }],
       },
       // A prune still going when the next is due has the same work to do: skip, never queue.
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: checkDuration('catch-up window', SCHEDULE_DEFAULTS.catchupWindow), pauseOnFailure: false },
+      policies: { overlap: 'SKIP', catchupWindow: checkDuration('catch-up window', SCHEDULE_DEFAULTS.catchupWindow), pauseOnFailure: false },
       state: { paused: input.paused ?? false, note: `prune ${target ? `${target.sig} ${target.release}` : 'every SIG and release'}${input.dryRun ? ' (dry run)' : ''}` },
     },
   };
@@ -64,6 +65,7 @@ export async function upsertPruneSchedule(client: Client, site: SiteConfig, cata
     await client.schedule.create(options);
     return { scheduleId, created: true };
   } catch (e) {
+    const { ScheduleAlreadyRunning } = await import('@temporalio/client');
     if (!(e instanceof ScheduleAlreadyRunning)) throw e;
   }
   await client.schedule.getHandle(scheduleId).update((prev) => ({
