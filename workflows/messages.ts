@@ -193,6 +193,11 @@ export interface LockRequest {
 }
 export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
 export const releaseLockSignal = defineSignal<[LockRequest]>('releaseLock');
+/**
+ * Sent by the holder that is still working but waiting (for the file-list writer's answer): its lease starts again
+ * from now. Ignored unless it names the current turn, so it can keep only a live holder's own turn.
+ */
+export const renewLeaseSignal = defineSignal<[LockRequest]>('renewProductionLease');
 /** Sent to the requester when it holds the lock. */
 export const lockGrantedSignal = defineSignal<[LockGrant]>('productionLockGranted');
 export interface LockGrant {
@@ -201,6 +206,8 @@ export interface LockGrant {
   requestId?: string;
   /** Fencing token: this grant's number, higher than every earlier grant's; production writes present it. */
   token?: number;
+  /** The lease in milliseconds (locks that take renewals): a holder that must wait renews well before it runs out. */
+  leaseMs?: number;
 }
 /** Sent to the holder when its turn ended without its release: the lease ran out, or an operator forced it. */
 export const lockLostSignal = defineSignal<[LockLostNotice]>('productionLockLost');

@@ -26,6 +26,7 @@ import {
   lockRequestStateQuery,
   lockStatusQuery,
   releaseLockSignal,
+  renewLeaseSignal,
   requestLockSignal,
   type ForcedRelease,
   type LockLostNotice,
@@ -55,7 +56,7 @@ export interface LockInput {
  */
 export const lockWorkflowId = (productionRoot: string) => `sigrelease-production-lock@${productionRoot}`;
 
-type Holder = LockRequest & { since: string; token?: number };
+type Holder = LockRequest & { since: string; token?: number; /** The last renewal (renewLeaseSignal), workflow time in ms. */ renewedAt?: number };
 
 /** What the lock knows; one object so that the handlers below and the main loop share it. */
 interface LockState {
@@ -118,6 +119,16 @@ export async function productionLock(input: LockInput): Promise<void> {
     description: 'Internal: a waiting release run asks whether the lock still has its request',
   });
   if (forcible) listenForForcedRelease(st);
+  const renewable = patched('lock-lease-renewal');
+  if (renewable) {
+    setHandler(
+      renewLeaseSignal,
+      (r) => {
+        if (st.holder && isWellFormedRequest(r) && sameRequest(st.holder, r)) st.holder.renewedAt = Date.now();
+      },
+      { description: 'Internal: sent by the holding run while it waits (file lists); its lease starts again. Ignored unless it names the current turn' },
+    );
+  }
 
   for (;;) {
     if (st.queue.length === 0 && !(await condition(() => st.queue.length > 0, input.idle ?? '10 minutes'))) {
@@ -132,13 +143,13 @@ export async function productionLock(input: LockInput): Promise<void> {
     try {
       // To the requesting run itself (a closed run cannot take it), naming the request.
       const requester = byRequest ? getExternalWorkflowHandle(next.workflowId, next.runId) : getExternalWorkflowHandle(next.workflowId);
-      await requester.signal(lockGrantedSignal, byRequest && next.requestId ? { lockWorkflowId: st.me, requestId: next.requestId, ...(token ? { token } : {}) } : { lockWorkflowId: st.me });
+      await requester.signal(lockGrantedSignal, byRequest && next.requestId ? { lockWorkflowId: st.me, requestId: next.requestId, ...(token ? { token } : {}), ...(renewable ? { leaseMs: durationMs(lease) } : {}) } : { lockWorkflowId: st.me });
     } catch (e) {
       log.warn('lock requester is gone; granting the next one', { requester: next.workflowId, error: String(e) });
       st.holder = null;
       continue;
     }
-    if (!(await condition(() => st.holder !== granted, lease))) {
+    if (!(await (renewable ? heldUntilLeaseEnds(st, granted, durationMs(lease)) : condition(() => st.holder !== granted, lease)))) {
       // An overdue holder blocks nobody while nobody waits: it keeps its turn (and its writes) until someone asks.
       if (noticeOnExpiry) await condition(() => st.holder !== granted || st.queue.length > 0);
     }
@@ -157,6 +168,21 @@ export async function productionLock(input: LockInput): Promise<void> {
   }
 }
 
+/**
+ * Waits while `granted` holds the lock; false once its lease ran out. Each renewal starts the lease again: a holder
+ * waiting for the file-list writer's answer (bounded by twice runtime.timeouts.longSync) keeps its turn, while a
+ * holder that vanished stops renewing and loses it one lease after its last sign of life.
+ */
+async function heldUntilLeaseEnds(st: LockState, granted: Holder, leaseMs: number): Promise<boolean> {
+  for (;;) {
+    const renewed = granted.renewedAt;
+    const left = (renewed ?? Date.parse(granted.since)) + leaseMs - Date.now();
+    if (left <= 0) return st.holder !== granted;
+    await condition(() => st.holder !== granted || granted.renewedAt !== renewed, left);
+    if (st.holder !== granted) return true;
+  }
+}
+
 function lockStatus(st: LockState, release: string, lease: string): LockStatus {
   const h = st.holder;
   return {
@@ -166,7 +192,7 @@ function lockStatus(st: LockState, release: string, lease: string): LockStatus {
     queue: st.queue.map((q) => q.workflowId),
     holderRunId: h?.runId ?? null,
     token: h?.token ?? null,
-    leaseEndsAt: h ? new Date(Date.parse(h.since) + durationMs(lease)).toISOString() : null,
+    leaseEndsAt: h ? new Date((h.renewedAt ?? Date.parse(h.since)) + durationMs(lease)).toISOString() : null,
     forcedReleases: st.forcedReleases,
     expiredLeases: st.expiredLeases,
   };

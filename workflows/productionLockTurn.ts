@@ -6,7 +6,7 @@ import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, 
 import type { Fenced } from '../activities/fence.js';
 import { quick } from './activityOptions.js';
 import { grantMatches, isFenceToken } from './lockRequests.js';
-import { lockGrantedSignal, lockLostSignal, releaseLockSignal, type LockLostNotice } from './messages.js';
+import { lockGrantedSignal, lockLostSignal, releaseLockSignal, renewLeaseSignal, type LockLostNotice } from './messages.js';
 import { recordLockWait } from './metrics.js';
 
 /** How often a waiting run makes sure the lock still has its request, unless the run's runtime says otherwise. */
@@ -21,6 +21,8 @@ export class ProductionLockTurn {
   private requestId: string | null = null;
   /** The current grant's fencing token (absent from locks begun before tokens). */
   private token: number | undefined;
+  /** The grant's lease in ms, from a lock that takes renewals (absent otherwise). */
+  private leaseMs: number | undefined;
   /** Set when the lock said this turn ended without our release (lease ran out, operator forced it). */
   private lost: LockLostNotice | null = null;
   /** Where notices for people go (the run's status warnings); set by the promotion. */
@@ -38,6 +40,7 @@ export class ProductionLockTurn {
         }
         this.granted = true;
         this.token = isFenceToken(g?.token) ? g.token : undefined;
+        this.leaseMs = typeof g?.leaseMs === 'number' && Number.isSafeInteger(g.leaseMs) && g.leaseMs > 0 ? g.leaseMs : undefined;
       },
       { description: 'Internal: sent by the production lock to the run whose turn it is; ignored unless it names that request' },
     );
@@ -72,6 +75,7 @@ export class ProductionLockTurn {
     this.granted = false;
     this.lost = null;
     this.token = undefined;
+    this.leaseMs = undefined;
     this.toRelease = lockId;
     this.requestId = patched('lock-request-ids') ? uuid4() : null;
     const request = { lockWorkflowId: lockId, release, requesterWorkflowId: info.workflowId, taskQueue: info.taskQueue, ...(this.requestId ? { requesterRunId: info.runId, requestId: this.requestId } : {}) };
@@ -105,6 +109,25 @@ export class ProductionLockTurn {
       message: `${describeLoss(this.lost)}; stopped before ${nextWrite}. Production holds what the next holder wrote; start the release again to promote it.`,
       details: [this.lost],
     });
+  }
+
+  /**
+   * How often a holder that waits (for the file-list writer) renews its lease: a third of it, so two renewals may be
+   * late before it runs out. Undefined when the lock takes no renewals (a lock begun before them) or nothing is held.
+   */
+  renewEvery(): number | undefined {
+    return this.granted && this.toRelease && this.requestId !== null && this.leaseMs !== undefined ? Math.max(1, Math.floor(this.leaseMs / 3)) : undefined;
+  }
+
+  /** Starts this turn's lease again (the lock ignores a renewal naming another turn). Best effort, like release. */
+  async renewLease(): Promise<void> {
+    if (!this.toRelease || this.requestId === null) return;
+    try {
+      const { workflowId, runId } = workflowInfo();
+      await getExternalWorkflowHandle(this.toRelease).signal(renewLeaseSignal, { workflowId, runId, requestId: this.requestId });
+    } catch (err) {
+      log.warn('could not renew the production lock lease', { lock: this.toRelease, error: String(err) });
+    }
   }
 
   async release(): Promise<void> {

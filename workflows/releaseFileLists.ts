@@ -14,7 +14,7 @@ import type { ProductionLockTurn } from './productionLockTurn.js';
 import type { ReleaseRun } from './releaseRun.js';
 
 /** What this module needs of the production lock turn (its holder's checks). */
-type HeldLock = Pick<ProductionLockTurn, 'checkStillHeld' | 'fence'>;
+type HeldLock = Pick<ProductionLockTurn, 'checkStillHeld' | 'fence' | 'renewEvery' | 'renewLease'>;
 
 /**
  * How long a run waits for a writer's answer: the walk that may be under way when it asks, then the one that covers
@@ -55,7 +55,13 @@ export interface ListsRequesterRun {
  * (the writer walks on its behalf, presenting its fencing token: the writer takes no turn of its own, which would
  * wait for ever on the turn this run holds while it waits for the writer).
  */
-export async function publishThroughWriters(run: ReleaseRun, r: ListsRequesterRun, levels: FileListLevel[], lock: Pick<ProductionLockTurn, 'fence'>, waitAtMostMs?: number): Promise<void> {
+export async function publishThroughWriters(
+  run: ReleaseRun,
+  r: ListsRequesterRun,
+  levels: FileListLevel[],
+  lock: Pick<ProductionLockTurn, 'fence' | 'renewEvery' | 'renewLease'>,
+  waitAtMostMs?: number,
+): Promise<void> {
   const answers = new Map<string, FileListsWritten>();
   setHandler(fileListsWrittenSignal, (written) => {
     answers.set(written.requestId, written);
@@ -72,7 +78,7 @@ export async function publishThroughWriters(run: ReleaseRun, r: ListsRequesterRu
   for (const { level, requestId } of requests) {
     if (!bounded) {
       await condition(() => answers.has(requestId));
-    } else if (!(await condition(() => answers.has(requestId), Math.max(1, deadline - Date.now())))) {
+    } else if (!(await answerWithinDeadline(() => answers.has(requestId), deadline, lock))) {
       const writer = fileListWriterId(level, r.roots.productionRoot);
       throw ApplicationFailure.create({
         type: 'FileListsTimedOut',
@@ -85,5 +91,21 @@ export async function publishThroughWriters(run: ReleaseRun, r: ListsRequesterRu
       throw ApplicationFailure.create({ type: 'FileListsFailed', nonRetryable: true, message: `the ${level}-level file lists could not be written: ${written.error ?? 'no result'}` });
     }
     run.result.fileLists.push(written.result);
+  }
+}
+
+/**
+ * Waits for an answer until the deadline. The wait may outlast the production lock's lease (lock.lease against twice
+ * runtime.timeouts.longSync): a run still waiting renews its lease every third of it, so the lock never grants the
+ * next run a production sync beside this run's walk. A lock without renewals, or a run recorded before, waits as before.
+ */
+async function answerWithinDeadline(answered: () => boolean, deadline: number, lock: Pick<ProductionLockTurn, 'renewEvery' | 'renewLease'>): Promise<boolean> {
+  const every = patched('file-list-wait-renews-lease') ? lock.renewEvery() : undefined;
+  if (every === undefined) return condition(answered, Math.max(1, deadline - Date.now()));
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return answered();
+    if (await condition(answered, Math.max(1, Math.min(every, left)))) return true;
+    if (deadline > Date.now()) await lock.renewLease();
   }
 }
