@@ -5,7 +5,6 @@
 // `seeded_vs_fresh=<seeded compose time / fresh compose time>`; and as the last line
 // `overhead_ratio=<ours/plain>` (median wall times of several runs).
 //   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4]
-import { execa } from 'execa';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,11 +15,11 @@ import { parseSite } from '../../src/config/load.js';
 import { initRoots } from '../../src/config/roots.js';
 import { releaseRequestSchema, sigFileSchema } from '../../src/config/schema.js';
 import { planCompose, planTasks } from '../../src/compose/plan.js';
-import { renderDnfConfig } from '../../src/compose/dnfConfig.js';
-import { buildReposyncArgs } from '../../src/compose/reposyncOutput.js';
 import { composeStamp, type Roots } from '../../src/paths.js';
-import type { ComposePlan, ReposyncTask } from '../../src/compose/types.js';
+import type { ComposePlan } from '../../src/compose/types.js';
 import { createComposeActivities } from '../../activities/compose.js';
+import { dirStats, median, plainReposyncLoop, pool } from './plain.js';
+import { benchComposeWorkflow } from './workflow.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -28,6 +27,7 @@ const { values: opt } = parseArgs({
     packages: { type: 'string', default: '20' },
     'size-kb': { type: 'string', default: '32' },
     parallelism: { type: 'string', default: '4' },
+    'wide-packages': { type: 'string', default: '3' },
   },
 });
 const RUNS = Number(opt.runs);
@@ -38,33 +38,12 @@ const PROJECT = 'b0b0b0b0-1111-4222-8333-444455556666';
 const REPOS = ['bench-common', 'bench-extras', 'bench-tools'];
 const ARCHES = ['x86_64', 'aarch64'] as const;
 
-async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 /** Runs one activity in a mock activity context (typed: `env.run` does not infer the result). */
 const runActivity = <I, O>(env: MockActivityEnvironment, fn: (input: I) => Promise<O>, input: I): Promise<O> => env.run(fn, input);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function dirStats(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0, bytes = 0;
-  const walk = async (d: string) => {
-    for (const e of await fs.readdir(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith('.rpm')) {
-        files++;
-        bytes += (await fs.stat(p)).size;
-      }
-    }
-  };
-  await walk(dir);
-  return { files, bytes };
-}
 
 async function main() {
+  // The real path first (bench/compose/workflow.ts): composeSig on a dev server at 15 and 153 tasks.
+  const workflowRatios = await benchComposeWorkflow({ runs: RUNS, packages: PER_REPO, widePackages: Number(opt['wide-packages']), sizeBytes: SIZE, parallelism: PARALLELISM });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-'));
   // Closed on every way out: a failed run must not leave the fixture server holding the process open.
   let server: Awaited<ReturnType<typeof startYumrepofs>> | null = null;
@@ -98,25 +77,7 @@ async function main() {
       return { ms: performance.now() - start, dir: prepared.layout.sigRoot, composeDir: prepared.composeDir, downloaded };
     };
 
-    const plain = async (i: number) => {
-      const plan = planFor(100 + i);
-      const base = path.join(tmp, `plain-${i}`);
-      const dnfDir = path.join(base, 'dnf');
-      const start = performance.now();
-      await fs.mkdir(path.join(base, 'logs'), { recursive: true });
-      const cfg = path.join(dnfDir, 'dnf.conf');
-      await fs.mkdir(dnfDir, { recursive: true });
-      await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
-      await pool(planTasks(plan), plan.parallelism, async (task: ReposyncTask) => {
-        const stateDir = path.join(dnfDir, 'state', task.name);
-        await fs.mkdir(path.join(stateDir, 'log'), { recursive: true });
-        const args = buildReposyncArgs(plan, task, { dnfConfigPath: cfg, destDir: path.join(base, 'sync', task.relDir), rpmRoot: null, stateDir });
-        // `dnf … > log 2>&1`, as a shell loop would.
-        const log = { file: path.join(base, 'logs', task.logName), append: true };
-        await execa('dnf', args, { stdout: log, stderr: log, stdin: 'ignore', env: { LC_ALL: 'C.UTF-8' } });
-      });
-      return { ms: performance.now() - start, dir: path.join(base, 'sync') };
-    };
+    const plain = (i: number) => plainReposyncLoop(planFor(100 + i), path.join(tmp, `plain-${i}`));
 
     // One warm-up of each (page cache, Python bytecode), then alternate so drift hits both sides alike.
     await ours(99);
@@ -158,7 +119,8 @@ async function main() {
     report('ours, seeded       ', median(seededMs));
     console.log(`seeded_downloads=${seededDownloads}`);
     console.log(`seeded_vs_fresh=${(median(seededMs) / median(oursMs)).toFixed(3)}`);
-    console.log(`overhead_ratio=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
+    console.log(`overhead_ratio_activities=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
+    console.log(`overhead_ratio=${workflowRatios.at(-1)!.ratio.toFixed(3)}`);
   } finally {
     await server?.close();
     await fs.rm(tmp, { recursive: true, force: true });
