@@ -247,6 +247,9 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       console.log(`  plain dnf reposync loop               ${s(plain)} (${(size.files / (plain / 1000)).toFixed(1)} packages/s)`);
       console.log(`  prepareCompose ${s(pick((t) => t.prepareMs))}; tasks queued (scheduled → started) ${s(pick((t) => t.queueMsSum))} summed, ${s(pick((t) => t.queueMsMax))} at most; slot refill (a task done → the next scheduled) ${s(pick((t) => t.refillMsSum))} summed over ${Math.max(0, tasks - o.parallelism)} refills; task work ${s(pick((t) => t.runMsSum))} summed`);
       console.log(`  verifyCompose ${s(pick((t) => t.verifyMs))}, manifest + latest flip ${s(pick((t) => t.afterVerifyMs))}; whole child ${s(pick((t) => t.childMs))} (${pick((t) => t.events)} events); whole sigRelease run as the client saw it ${s(median(clientMs))}`);
+      // Slots standing empty while the server and the workflow hand the next task over, spread over the slots.
+      const gaps = (pick((t) => t.queueMsSum) + pick((t) => t.refillMsSum)) / o.parallelism;
+      console.log(`  orchestration gaps ≈ (queued + refill) / parallelism = ${s(gaps)} of the ${s(fetch)} span (${((gaps / fetch) * 100).toFixed(1)}%)`);
       const ratio = fetch / plain;
       console.log(`overhead_ratio_${shape.label}=${ratio.toFixed(3)}`);
       ratios.push({ label: shape.label, tasks, ratio });
