@@ -11,7 +11,7 @@ import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
 import { seedRepoDir, upstreamPackages } from '../src/compose/seed.js';
 import { recheckTask } from '../src/compose/trust.js';
 import { mkdirConfined, resolveInside } from '../src/roots.js';
-import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskResult } from '../src/compose/types.js';
+import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskPlan, TaskResult } from '../src/compose/types.js';
 import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, type RunToolResult } from '../src/tools/run.js';
 import { throwIfCancelled } from '../src/activityContext.js';
@@ -19,7 +19,8 @@ import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refusal, refuseDryR
 import { seedRecord } from './composeFolder.js';
 
 export interface RunReposyncTaskInput {
-  plan: ComposePlan;
+  /** Runs begun before `reposync-input-without-task-list` send the whole plan. */
+  plan: ComposePlan | TaskPlan;
   task: ReposyncTask;
   /** Checked against the paths the worker derives itself; refused when they differ. */
   composeDir?: string;
