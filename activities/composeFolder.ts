@@ -8,7 +8,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { latestLink, type ComposeLayout, type Roots } from '../src/paths.js';
+import { composeLayout, latestLink, type ComposeLayout, type Roots } from '../src/paths.js';
+import { keysDigest, sha256Hex, type PreviousCompose } from '../src/compose/carryOver.js';
+import { parseComposeFolder } from '../src/retention/plan.js';
 import { renderDnfConfig } from '../src/compose/dnfConfig.js';
 import { fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
 import { buildComposeManifest, type ComposeManifestInput } from '../src/compose/report.js';
@@ -48,6 +50,45 @@ export type WriteComposeManifestInput = ComposeManifestInput;
 
 /** Where prepareCompose records what it seeded from, for the tasks (never a request's word). */
 export const seedRecord = (layout: ComposeLayout) => path.join(layout.dnf, 'seeded-from.json');
+
+/** The compose this one was seeded from (prepareCompose's record, never a request's word); null when none. */
+export async function seededFromCompose(t: TrustedCompose): Promise<{ dir: string; layout: ComposeLayout } | null> {
+  const record = JSON.parse(await fs.readFile(seedRecord(t.layout), 'utf8').catch(() => '{}')) as { seededFrom?: string | null };
+  if (!record.seededFrom) return null;
+  const dir = await resolveInside(t.roots.composeRoot, record.seededFrom, 'seed compose').catch((e: unknown) => Promise.reject(refusal(e)));
+  const folder = parseComposeFolder(path.basename(dir), t.plan.sig);
+  if (!folder) return null;
+  return { dir, layout: composeLayout(dir, t.plan.release, t.plan.sig, folder.stamp) };
+}
+
+/** The seed compose's manifest, as carrying a task over reads it; null when missing or unreadable. */
+export async function previousManifest(layout: ComposeLayout): Promise<PreviousCompose | null> {
+  try {
+    const m = JSON.parse(await fs.readFile(layout.manifest, 'utf8')) as Record<string, unknown>;
+    const verification = m.verification as { ok?: unknown } | undefined;
+    if (typeof m.composeId !== 'string' || !Array.isArray(m.tasks) || typeof m.effective !== 'object' || m.effective === null) return null;
+    return {
+      composeId: m.composeId,
+      verified: verification?.ok === true,
+      effective: m.effective as PreviousCompose['effective'],
+      keysSha256: typeof m.keysSha256 === 'string' ? m.keysSha256 : null,
+      tasks: m.tasks as PreviousCompose['tasks'],
+      sourceMetadata: Array.isArray(m.sourceMetadata) ? (m.sourceMetadata as PreviousCompose['sourceMetadata']) : undefined,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Digest of the SIG keys this run fetched (prepareCompose put them in the run's key folder). */
+export async function runKeysDigest(t: TrustedCompose): Promise<string> {
+  const keys = [];
+  for (const url of t.plan.gpgKeys) {
+    const name = urlBasename(url);
+    keys.push({ name, content: await fs.readFile(path.join(keysDir(t.layout), name)).catch(() => new Uint8Array()) });
+  }
+  return keysDigest(keys);
+}
 
 /** What `latest` points to now, confined to the compose root; null when there is none (or it dangles). */
 async function currentLatest(roots: Roots, plan: ComposePlan): Promise<string | null> {
@@ -90,18 +131,23 @@ async function importKeys(t: TrustedCompose, keyFiles: string[]): Promise<void> 
   }
 }
 
-/** What each synced folder's repodata/repomd.xml (upstream's, as dnf fetched it) says of its revision and time. */
-async function sourceMetadataOf(t: TrustedCompose): Promise<SourceMetadata[]> {
+/**
+ * What each synced folder's repodata/repomd.xml (upstream's, as dnf fetched it) says of its revision and time, its
+ * checksum (what the next compose compares upstream's with, to carry the folder over) and, for a folder carried
+ * over, the compose it came from.
+ */
+async function sourceMetadataOf(t: TrustedCompose, tasks: WriteComposeManifestInput['tasks']): Promise<SourceMetadata[]> {
   const out: SourceMetadata[] = [];
   for (const task of t.plan.batches.flat()) {
-    const text = await fs.readFile(path.join(t.layout.sigRoot, task.relDir, 'repodata', 'repomd.xml'), 'utf8').catch(() => null);
+    const bytes = await fs.readFile(path.join(t.layout.sigRoot, task.relDir, 'repodata', 'repomd.xml')).catch(() => null);
     let meta: { revision: string | null; timestamp: number | null } = { revision: null, timestamp: null };
     try {
-      if (text !== null) meta = parseRepomdRevision(text);
+      if (bytes !== null) meta = parseRepomdRevision(bytes.toString('utf8'));
     } catch {
       /* unreadable metadata was verification's business; here it is only "unknown" */
     }
-    out.push({ relDir: task.relDir, ...meta });
+    const carriedOverFrom = tasks.find((r) => r.name === task.name)?.carriedOverFrom;
+    out.push({ relDir: task.relDir, ...meta, repomdSha256: bytes ? sha256Hex(bytes) : null, ...(carriedOverFrom ? { carriedOverFrom } : {}) });
   }
   return out;
 }
@@ -197,7 +243,7 @@ export function createComposeFolderActivities(deps: ComposeDeps) {
     async writeComposeManifest(input: WriteComposeManifestInput): Promise<string> {
       const t = trustCompose(deps, input);
       refuseDryRun(t.plan, 'writeComposeManifest');
-      const manifest = buildComposeManifest({ ...input, plan: t.plan, composeDir: t.composeDir }, await sourceMetadataOf(t));
+      const manifest = { ...buildComposeManifest({ ...input, plan: t.plan, composeDir: t.composeDir }, await sourceMetadataOf(t, input.tasks)), keysSha256: await runKeysDigest(t) };
       await writeFileAtomic(await confinedPath(t.roots.composeRoot, t.layout.manifest, 'compose manifest').catch((e: unknown) => Promise.reject(refusal(e))), JSON.stringify(manifest, null, 2) + '\n');
       return t.layout.manifest;
     },

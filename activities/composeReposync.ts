@@ -8,15 +8,17 @@ import type { ComposeLayout } from '../src/paths.js';
 import { copyFileAtomic, fetchSmallFile, urlBasename, writeFileAtomic } from '../src/compose/files.js';
 import { buildReposyncArgs, classifyReposyncOutcome, LastLines, ReposyncOutputParser, type OutputStream } from '../src/compose/reposyncOutput.js';
 import { restoreRemoteMtimes } from '../src/compose/remoteTime.js';
-import { seedRepoDir, upstreamPackages } from '../src/compose/seed.js';
+import { linkTree, seedRepoDir, upstreamPackages } from '../src/compose/seed.js';
+import { carryOverVerdict, sha256Hex } from '../src/compose/carryOver.js';
+import { packagesOfRepo } from '../src/compose/verify.js';
 import { recheckTask } from '../src/compose/trust.js';
-import { mkdirConfined, resolveInside } from '../src/roots.js';
+import { mkdirConfined } from '../src/roots.js';
 import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskPlan, TaskResult } from '../src/compose/types.js';
 import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, type RunToolResult } from '../src/tools/run.js';
 import { throwIfCancelled } from '../src/activityContext.js';
 import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refusal, refuseDryRun, trustCompose, type ComposeDeps, type TrustedCompose } from './composeCommon.js';
-import { seedRecord } from './composeFolder.js';
+import { previousManifest, runKeysDigest, seededFromCompose } from './composeFolder.js';
 
 export interface RunReposyncTaskInput {
   /** Runs begun before `reposync-input-without-task-list` send the whole plan. */
@@ -33,10 +35,9 @@ export interface RunReposyncTaskInput {
  * taken from the request), against upstream's current metadata (src/compose/seed.ts); appends what it did to the log.
  */
 async function seedTask(t: TrustedCompose, task: ReposyncTask, destDir: string, logFile: string, signal: AbortSignal): Promise<void> {
-  const record = JSON.parse(await fs.readFile(seedRecord(t.layout), 'utf8').catch(() => '{}')) as { seededFrom?: string | null };
-  if (!record.seededFrom) return;
-  const latest = await resolveInside(t.roots.composeRoot, record.seededFrom, 'seed compose');
-  const from = path.join(latest, 'compose', t.plan.release, t.plan.sig, task.relDir);
+  const seed = await seededFromCompose(t);
+  if (!seed) return;
+  const from = path.join(seed.layout.sigRoot, task.relDir);
   if (!(await fs.stat(from).catch(() => null))?.isDirectory()) return;
   const upstream = await upstreamPackages(task.baseUrl, path.join(t.layout.dnf, 'state', task.name, 'upstream'), signal);
   let line: string;
@@ -49,6 +50,65 @@ async function seedTask(t: TrustedCompose, task: ReposyncTask, destDir: string, 
       : `seeded from ${from}: ${r.linked} files linked, ${r.notLinked} left to dnf (changed upstream or not wanted)`;
   }
   await fs.appendFile(logFile, `==== ${new Date().toISOString()} ${task.name}: ${line}\n`);
+}
+
+/** What a task carried over from the seed compose reports: dnf did not run, nothing was downloaded. */
+interface CarriedOver {
+  from: string;
+  packages: number;
+  deleted: number;
+}
+
+/**
+ * Links the task's folder whole from the compose it was seeded from, without dnf, when upstream's repomd.xml is
+ * byte for byte the one that compose recorded (src/compose/carryOver.ts says when); null when it is not, or when
+ * anything stands in the way, and the task goes through dnf as before. What is linked is what dnf would have
+ * left: repodata/ (the same bytes upstream serves), every package the metadata lists, the keys (replaced by rename
+ * afterwards), and packages upstream no longer lists only where an in-place run keeps them.
+ */
+async function carryOver(t: TrustedCompose, task: ReposyncTask, destDir: string, logFile: string, signal: AbortSignal): Promise<CarriedOver | null> {
+  const seed = await seededFromCompose(t);
+  if (!seed) return null;
+  // A retried attempt whose folder already holds files (dnf's, perhaps half written) goes through dnf.
+  if ((await fs.readdir(destDir)).length > 0) return null;
+  const from = path.join(seed.layout.sigRoot, task.relDir);
+  const log = (line: string) => fs.appendFile(logFile, `==== ${new Date().toISOString()} ${task.name}: ${line}\n`);
+  let upstream: Uint8Array;
+  try {
+    upstream = (await fetchSmallFile(`${task.baseUrl.replace(/\/+$/, '')}/repodata/repomd.xml`, { signal })).body;
+  } catch {
+    return null; // dnf fetches it again and reports what is wrong
+  }
+  const mine = await fs.readFile(path.join(from, 'repodata', 'repomd.xml')).catch(() => null);
+  const verdict = carryOverVerdict(await previousManifest(seed.layout), {
+    task,
+    gpgCheck: t.plan.gpgCheck,
+    repoGpgCheck: t.plan.repoGpgCheck,
+    keysSha256: await runKeysDigest(t),
+    upstreamRepomdSha256: sha256Hex(upstream),
+    previousRepomdSha256: mine ? sha256Hex(mine) : null,
+  });
+  if (!verdict.carry) {
+    await log(`not carried over: ${verdict.reason}; dnf runs`);
+    return null;
+  }
+  const listed = await packagesOfRepo(from);
+  if (!listed) return null;
+  const keepUnlisted = !t.plan.fullRun && !t.plan.cleanOldPackages;
+  let deleted = 0;
+  const report = await linkTree(from, destDir, (rel) => {
+    const href = rel.split(path.sep).join('/');
+    if (!href.endsWith('.rpm') || listed.has(href) || keepUnlisted) return true;
+    deleted++;
+    return false;
+  });
+  if (report.crossDevice) {
+    await fs.rm(destDir, { recursive: true, force: true });
+    await fs.mkdir(destDir, { recursive: true });
+    return null;
+  }
+  await log(`carried over from ${verdict.from} (${from}): upstream repomd.xml unchanged; ${report.linked} files linked, dnf not run`);
+  return { from: verdict.from, packages: listed.size, deleted: t.plan.fullRun ? 0 : deleted };
 }
 
 export function createReposyncActivities(deps: ComposeDeps) {
@@ -106,8 +166,20 @@ async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResu
   };
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   let exit: RunToolResult;
+  let carried: CarriedOver | null;
   try {
     beat();
+    carried = await carryOver(t, task, destDir, logFile, ctx.cancellationSignal).catch((e: unknown) => Promise.reject(refusal(e)));
+  } finally {
+    clearInterval(timer);
+  }
+  if (carried) {
+    await placeKeys(plan, t.layout, destDir, task.name);
+    const { packages, deleted, from } = carried;
+    return { name: task.name, repo: task.repo, kind: task.kind, arch: task.arch, downloaded: 0, skipped: packages, deleted, bytes: 0, packages, durationMs: Date.now() - started, attempt, carriedOverFrom: from };
+  }
+  const dnfTimer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  try {
     await seedTask(t, task, destDir, logFile, ctx.cancellationSignal).catch((e: unknown) => Promise.reject(refusal(e)));
     exit = await runDnfLogged(args, logFile, `${task.name} attempt ${attempt}`, (stream, text) => {
       tail.push(stream, text);
@@ -115,7 +187,7 @@ async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResu
     });
     parser.end();
   } finally {
-    clearInterval(timer);
+    clearInterval(dnfTimer);
     await stopGpgAgents(stateDir, rpmRoot);
   }
   if (exit.spawnError) {

@@ -1,8 +1,11 @@
 // Verification of a finished compose: every synced folder against its own metadata, and optionally
 // `dnf repoclosure` per binary repo. A compose that fails here never becomes `latest`.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { composeLayout, type ComposeLayout } from '../src/paths.js';
+import type { ComposeLayout } from '../src/paths.js';
+import { parseVerified, serializeVerified, type VerifiedFiles } from '../src/compose/verifiedFiles.js';
+import { confinedPath } from '../src/roots.js';
 import { lookasideSection, renderLocalRepoConfig } from '../src/compose/dnfConfig.js';
 import { writeFileAtomic } from '../src/compose/files.js';
 import { parseRepoclosureOutput } from '../src/compose/repoclosure.js';
@@ -11,7 +14,8 @@ import { describeUnlistableName, findUnlistableNames } from '../src/compose/list
 import type { ComposePlan, ReposyncTask, RepoVerification, VerifyReport } from '../src/compose/types.js';
 import { classifyToolExit, describeToolFailure, REPOCLOSURE_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, tailLines } from '../src/tools/run.js';
-import { DNF_ENV, dnfDirs, HEARTBEAT_EVERY_MS, trustCompose, type ComposeDeps } from './composeCommon.js';
+import { DNF_ENV, dnfDirs, HEARTBEAT_EVERY_MS, refusal, trustCompose, type ComposeDeps, type TrustedCompose } from './composeCommon.js';
+import { seededFromCompose } from './composeFolder.js';
 
 const MAX_LISTED_PROBLEMS = 20;
 
@@ -30,23 +34,41 @@ export function createVerifyActivities(deps: ComposeDeps) {
      */
     async verifyCompose(input: VerifyComposeInput): Promise<VerifyReport> {
       const t = trustCompose(deps, input);
-      return verify(t.plan, t.composeDir);
+      return verify(t);
     },
   };
 }
 
-async function verify(plan: ComposePlan, composeDir: string): Promise<VerifyReport> {
+/** Where a compose keeps what verification found good in one synced folder (src/compose/verifiedFiles.ts). */
+export const verifiedRecord = (layout: ComposeLayout, relDir: string) => path.join(layout.work, 'verified', `${relDir}.json`);
+
+/** What the compose this one was seeded from verified in the same folder; empty when there is none. */
+async function trustedFiles(t: TrustedCompose, relDir: string): Promise<VerifiedFiles> {
+  const from = await seededFromCompose(t).catch(() => null);
+  if (!from) return new Map();
+  return parseVerified(await fs.readFile(verifiedRecord(from.layout, relDir), 'utf8').catch(() => null));
+}
+
+async function writeVerifiedRecord(t: TrustedCompose, relDir: string, files: VerifiedFiles): Promise<void> {
+  const file = await confinedPath(t.roots.composeRoot, verifiedRecord(t.layout, relDir), 'verification record').catch((e: unknown) => Promise.reject(refusal(e)));
+  await writeFileAtomic(file, serializeVerified(files));
+}
+
+async function verify(t: TrustedCompose): Promise<VerifyReport> {
+  const { plan, composeDir, layout } = t;
   const ctx = Context.current();
-  const layout = composeLayout(composeDir, plan.release, plan.sig, plan.stamp);
   const tasks = plan.batches.flat();
   let done = 0;
   const timer = setInterval(() => ctx.heartbeat({ verified: done, of: tasks.length }), HEARTBEAT_EVERY_MS);
   const repos: RepoVerification[] = [];
   try {
-    for (const t of tasks) {
+    for (const task of tasks) {
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-      const r = await verifyRepoDir(path.join(layout.sigRoot, t.relDir));
-      repos.push({ relDir: t.relDir, packages: r.packages, bytes: r.bytes, problems: r.problems });
+      // Files the seed compose verified and this one holds by hard link, unchanged, are not read again.
+      const verified: VerifiedFiles = new Map();
+      const r = await verifyRepoDir(path.join(layout.sigRoot, task.relDir), { trusted: await trustedFiles(t, task.relDir), verified });
+      if (r.problems.length === 0) await writeVerifiedRecord(t, task.relDir, verified);
+      repos.push({ relDir: task.relDir, packages: r.packages, bytes: r.bytes, problems: r.problems });
       done++;
     }
     if (plan.repoclosure) {

@@ -12,21 +12,30 @@ export interface Fenced {
   fenceToken?: number;
 }
 
-/** `write`, admitted by the fence first when its input carries a token; refused with FencedOut (non-retryable). */
-export function fencedProductionWrite<I extends object, O>(site: SiteConfig, write: (input: I) => Promise<O>): (input: I & Fenced) => Promise<O> {
+/** Admits the holder of `token` again; a later holder's write since is a non-retryable FencedOut. */
+async function admit(site: SiteConfig, token: number): Promise<void> {
+  try {
+    await admitProductionWrite(site.productionRoot, token);
+  } catch (e) {
+    if (!(e instanceof FencedOutError)) throw e;
+    throw ApplicationFailure.create({ type: e.type, nonRetryable: true, message: e.message, details: [{ token: e.token, fence: e.stored }] });
+  }
+}
+
+/**
+ * `write`, admitted by the fence first when its input carries a token; refused with FencedOut (non-retryable).
+ * A write that first reads for a long time (a file-list walk) calls `recheckFence` again just before it writes,
+ * so a turn that ended during the read writes nothing.
+ */
+export function fencedProductionWrite<I extends object, O>(site: SiteConfig, write: (input: I, recheckFence: () => Promise<void>) => Promise<O>): (input: I & Fenced) => Promise<O> {
   return async (input: I & Fenced) => {
     const { fenceToken, ...rest } = input;
     if (fenceToken !== undefined) {
       if (!isFenceToken(fenceToken)) {
         throw ApplicationFailure.create({ type: 'BadRequest', nonRetryable: true, message: `fenceToken must be a production lock grant number, got ${JSON.stringify(fenceToken)}` });
       }
-      try {
-        await admitProductionWrite(site.productionRoot, fenceToken);
-      } catch (e) {
-        if (!(e instanceof FencedOutError)) throw e;
-        throw ApplicationFailure.create({ type: e.type, nonRetryable: true, message: e.message, details: [{ token: e.token, fence: e.stored }] });
-      }
+      await admit(site, fenceToken);
     }
-    return write(rest as I);
+    return write(rest as I, fenceToken === undefined ? async () => undefined : () => admit(site, fenceToken));
   };
 }

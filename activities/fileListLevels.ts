@@ -5,6 +5,7 @@ import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { fileListWriterId } from '../workflows/fileListWriter.js';
 import { fileListsRequestedSignal } from '../workflows/messages.js';
+import { isFenceToken } from '../workflows/lockRequests.js';
 import { FILE_LIST_LEVELS, fileListLevelDir, isFileListLevel, type FileListLevel } from '../src/filelists/levels.js';
 import type { PublishFileListsInput } from './filelists.js';
 import type { ReleaseDeps } from './release.js';
@@ -29,8 +30,11 @@ export function createFileListLevelActivities(deps: ReleaseDeps) {
      * Asks the writer of a level (for this site's production root) for a walk, starting it if idle; the writer
      * answers `requesterWorkflowId` with fileListsWritten once a walk that began after this request has ended.
      */
-    async requestFileListWalk(input: { level: unknown; requesterWorkflowId: string; requestId: string; taskQueue?: string }): Promise<string> {
+    async requestFileListWalk(input: { level: unknown; requesterWorkflowId: string; requestId: string; taskQueue?: string; fenceToken?: number }): Promise<string> {
       const level = checkedLevel(input?.level);
+      if (input.fenceToken !== undefined && !isFenceToken(input.fenceToken)) {
+        throw ApplicationFailure.create({ type: 'BadRequest', nonRetryable: true, message: `fenceToken must be a production lock grant number, got ${JSON.stringify(input.fenceToken)}` });
+      }
       if (!deps.client) throw ApplicationFailure.create({ type: 'NoClient', message: 'worker was built without a Temporal client', nonRetryable: true });
       const workflowId = fileListWriterId(level, deps.site.productionRoot);
       await deps.client.workflow.signalWithStart('fileListWriter', {
@@ -38,7 +42,7 @@ export function createFileListLevelActivities(deps: ReleaseDeps) {
         taskQueue: input.taskQueue || activityInfo().taskQueue,
         args: [{ level }],
         signal: fileListsRequestedSignal,
-        signalArgs: [{ workflowId: input.requesterWorkflowId, requestId: input.requestId }],
+        signalArgs: [{ workflowId: input.requesterWorkflowId, requestId: input.requestId, ...(input.fenceToken !== undefined ? { fenceToken: input.fenceToken } : {}) }],
       });
       return workflowId;
     },

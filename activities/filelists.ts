@@ -26,10 +26,15 @@ export interface PublishFileListsInput {
 
 const HEARTBEAT_EVERY = 5000;
 
-export async function publishFileLists(input: PublishFileListsInput): Promise<PublishFileListsResult> {
+/**
+ * `recheckFence` (given by the production fence, activities/fence.ts) runs after the walk and before any list is
+ * replaced: a walk whose production lock turn ended meanwhile publishes nothing.
+ */
+export async function publishFileLists(input: PublishFileListsInput, recheckFence?: () => Promise<void>): Promise<PublishFileListsResult> {
   const ctx = activityContext();
   try {
     return await publishFileListsCore({
+      beforePublish: recheckFence,
       dir: input.dir,
       module: input.module,
       aliases: input.aliases,

@@ -79,9 +79,10 @@ export function createConfinedPublishActivities(deps: { site: SiteConfig; catalo
       return hardlinkRelease({ ...input, dir });
     },
 
-    async publishFileLists(input: PublishFileListsInput) {
+    /** `recheckFence`: the production fence's check again after the walk (activities/fence.ts). */
+    async publishFileLists(input: PublishFileListsInput, recheckFence?: () => Promise<void>) {
       const dir = await confining(() => trustedFileListDir(roots, input.dir));
-      return publishFileLists({ ...input, dir, owner });
+      return publishFileLists({ ...input, dir, owner }, recheckFence);
     },
   };
 }

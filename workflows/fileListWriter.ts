@@ -9,6 +9,7 @@ import { continueAsNew, defineSignal, getExternalWorkflowHandle, log, patched, s
 import type { FileListLevel } from '../activities/fileListLevels.js';
 import type { PublishFileListsResult } from '../activities/filelists.js';
 import { hostActivities, quick } from './activityOptions.js';
+import { isFenceToken } from './lockRequests.js';
 import { fileListsRequestedSignal } from './messages.js';
 
 /** Without a root: the ID of a writer started by hand; releases use the one of their production root. */
@@ -19,6 +20,8 @@ export const fileListWriterId = (level: FileListLevel, productionRoot?: string) 
 export interface FileListRequester {
   workflowId: string;
   requestId: string;
+  /** The requester's production lock grant (its fencing token): the walk for it publishes only while no later holder wrote. */
+  fenceToken?: number;
 }
 
 /** The writer's answer to a requester: the covering walk's result, or why it failed. */
@@ -59,7 +62,7 @@ export async function fileListWriter(input: FileListWriterInput): Promise<FileLi
   setHandler(fileListsRequestedSignal, (requester?: unknown) => {
     dirty = true;
     // Signals come from outside: a malformed requester is still a request, just not one that can be answered.
-    if (isRequester(requester)) waiting.push({ workflowId: requester.workflowId, requestId: requester.requestId });
+    if (isRequester(requester)) waiting.push({ workflowId: requester.workflowId, requestId: requester.requestId, ...(isFenceToken(requester.fenceToken) ? { fenceToken: requester.fenceToken } : {}) });
   });
   const target = await quick.resolveFileListLevel({ level: input.level });
   const host = hostActivities({}, target.hostTaskQueue).long;
@@ -71,7 +74,7 @@ export async function fileListWriter(input: FileListWriterInput): Promise<FileLi
     const covered = waiting.splice(0); // requests before this walk began: this walk answers them
     walks++;
     try {
-      last = await host.publishFileLists(target.publish);
+      last = await host.publishFileLists({ ...target.publish, ...walkFence(covered) });
     } catch (err) {
       // Nobody to tell (a request by hand): fail as before. Otherwise the requesters learn why, and the writer lives on.
       if (covered.length === 0) throw err;
@@ -81,6 +84,18 @@ export async function fileListWriter(input: FileListWriterInput): Promise<FileLi
     if (covered.length > 0) await answer(covered, { level: input.level, walk: walks, result: last });
   }
   return { level: input.level, walks, last };
+}
+
+/**
+ * The fencing token a walk presents: the newest grant among the requesters it covers (the lock grants one turn at a
+ * time, so that is the current holder's). The fence admits the walk before it starts and again before it replaces a
+ * list (activities/fence.ts): a walk asked for under a turn that ended (lease, forced release) writes nothing.
+ * A walk for requests without a token (by hand) carries none, as before.
+ */
+function walkFence(covered: FileListRequester[]): { fenceToken?: number } {
+  const tokens = covered.flatMap((r) => (r.fenceToken === undefined ? [] : [r.fenceToken]));
+  if (tokens.length === 0 || !patched('file-list-walk-fenced')) return {};
+  return { fenceToken: Math.max(...tokens) };
 }
 
 async function answer(requesters: FileListRequester[], written: Omit<FileListsWritten, 'requestId'>): Promise<void> {

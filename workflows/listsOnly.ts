@@ -7,9 +7,10 @@ import { fileListLevelDir, releaseFileListLevels } from '../src/filelists/levels
 import type { HostActivities } from './activityOptions.js';
 import { lockWorkflowId } from './productionLock.js';
 import type { ProductionLockTurn } from './promotion.js';
+import { publishThroughWriters } from './releaseFileLists.js';
 import type { ReleaseResult, ReleaseRun } from './releaseRun.js';
 
-export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, host: HostActivities, lock: ProductionLockTurn): Promise<ReleaseResult> {
+export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, host: HostActivities, lock: ProductionLockTurn, waitAtMostMs?: number): Promise<ReleaseResult> {
   patched('enter-at-lists');
   upsertMemo({ mode: 'lists' });
   // One level when asked (--level), else the levels a promotion writes (publish.fileListLevels).
@@ -17,8 +18,14 @@ export async function republishFileLists(run: ReleaseRun, r: ResolvedRelease, ho
   run.setStage('waiting-for-production-lock');
   await lock.acquire(lockWorkflowId(r.roots.productionRoot), r.plan.release, r.plan.sig);
   run.setStage('publishing-lists');
-  for (const level of levels) {
-    run.result.fileLists.push(await host.long.publishFileLists({ ...fileListLevelDir(level, r.roots), owner: r.owner, ...lock.fence() }));
+  if (patched('lists-publish-through-writer')) {
+    // Through each level's one writer, like a release's lists: never a second walk beside the writer's, and a
+    // request during a walk coalesces into its next one. The request carries this turn's fencing token.
+    await publishThroughWriters(run, r, levels, lock, waitAtMostMs);
+  } else {
+    for (const level of levels) {
+      run.result.fileLists.push(await host.long.publishFileLists({ ...fileListLevelDir(level, r.roots), owner: r.owner, ...lock.fence() }));
+    }
   }
   await lock.release();
   const changed = run.result.fileLists.flatMap((l) => l.changed.map((name) => `${l.dir}/${name}`));

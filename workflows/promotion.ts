@@ -30,6 +30,8 @@ export interface PromotionInput {
   preview: PreviewSummary;
   /** How often a run waiting for the lock checks the lock still has its request (runtime.lock.checkEvery). */
   lockCheckEvery?: string;
+  /** How long the run waits for the file-list writers' answers (releaseFileLists.ts fileListsWaitBound). */
+  listsWaitAtMostMs?: number;
 }
 
 /** Waits for the production lock, then promotes; once promotion starts it finishes (a cancel is noted). */
@@ -47,7 +49,7 @@ export async function promoteToProduction(run: ReleaseRun, p: PromotionInput): P
       p.lock.checkStillHeld('the hardlink pass');
       run.result.hardlink = await p.host.long.hardlinkRelease({ dir: productionReleaseDir(p.r.roots, p.r.plan.release), ...p.lock.fence() });
       run.setStage('publishing-lists');
-      await publishReleaseFileLists(run, p.r, p.host, p.lock);
+      await publishReleaseFileLists(run, p.r, p.host, p.lock, p.listsWaitAtMostMs);
     } catch (e) {
       // A bug fails the workflow task with nothing sent, so that the fixed worker replays to this very point.
       if (!isUnexpected(e)) await p.lock.release();

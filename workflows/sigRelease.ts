@@ -11,6 +11,7 @@ import { markdownText } from '../src/markdown.js';
 import { composeStamp, productionSigDir, stagingSigDir } from '../src/paths.js';
 import { hostActivities, quick, type HostActivities } from './activityOptions.js';
 import { republishFileLists } from './listsOnly.js';
+import { fileListsWaitBound } from './releaseFileLists.js';
 import { enterAfterCompose, folderName, recordTreeSource, refuseUnrecordedStaging, stageCompose, type GateSource } from './reentry.js';
 import { staleSourceMetadata } from './staleness.js';
 import { awaitApproval, listenForDecisions } from './approval.js';
@@ -57,7 +58,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     if (!(await takePipelineTurn(run, r))) return run.close('skipped');
     const host = hostActivities(runtime.timeouts, runtime.hostTaskQueue ?? r.hostTaskQueue);
 
-    if (r.entry?.from === 'lists') return await republishFileLists(run, r, host, lock);
+    if (r.entry?.from === 'lists') return await republishFileLists(run, r, host, lock, fileListsWaitBound(runtime.timeouts));
     const source = r.entry ? await enterAfterCompose(run, r, host, stamp) : await composeAndStage(run, r, runtime, stamp, host);
     if (typeof source === 'string') return run.close(source);
 
@@ -95,7 +96,7 @@ export async function sigRelease(input: SigReleaseInput): Promise<ReleaseResult>
     }
     run.notify('approved', `**${run.title}**: approved by ${who}; promoting compose ${compose.composeId} to production`);
 
-    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery });
+    await promoteToProduction(run, { r, host, lock, decision, staging, production, previews, preview, lockCheckEvery: runtime.lock?.checkEvery, listsWaitAtMostMs: fileListsWaitBound(runtime.timeouts) });
     // Production has the compose now, cancel or not: the record must say so (a cancel during promotion is only noted).
     if (patched('production-source-recorded')) await CancellationScope.nonCancellable(() => recordTreeSource(r, host, 'production', source));
     run.setStage('promoted', `**${run.title}**: compose ${compose.composeId} is in production; file lists published`);

@@ -3,9 +3,10 @@
 // our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
 // against plain `dnf reposync` calls with the same flags, run the way a shell loop would (output to a log
 // file, same parallelism). Prints packages/s and MB/s per side; then, for the same unchanged SIG composed again
-// seeded from `latest` (src/compose/seed.ts), `seeded_downloads=<packages downloaded>` and
-// `seeded_vs_fresh=<seeded compose time / fresh compose time>`, `overhead_ratio_activities=<ours/plain>` and, as
-// the last line, `overhead_ratio=` (the workflow's at 153 tasks). Median wall times of several runs.
+// seeded from `latest` (src/compose/seed.ts, src/compose/carryOver.ts), `seeded_downloads=<packages downloaded>`
+// and `seeded_vs_fresh=<seeded compose time / fresh compose time>` (whole composes: prepare, tasks, verification,
+// manifest), the median time of each step of both; `overhead_ratio_activities=<ours/plain>` (median wall times of
+// prepare + tasks, what the plain loop does) and, as the last line, `overhead_ratio=` (the workflow's at 153 tasks).
 //   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4] [--wide-packages 3] [--workflow-only]
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -18,7 +19,7 @@ import { initRoots } from '../../src/config/roots.js';
 import { releaseRequestSchema, sigFileSchema } from '../../src/config/schema.js';
 import { planCompose, planTasks } from '../../src/compose/plan.js';
 import { composeStamp, type Roots } from '../../src/paths.js';
-import type { ComposePlan } from '../../src/compose/types.js';
+import type { ComposePlan, TaskResult } from '../../src/compose/types.js';
 import { createComposeActivities } from '../../activities/compose.js';
 import { dirStats, median, plainReposyncLoop, pool } from './plain.js';
 import { benchComposeWorkflow } from './workflow.js';
@@ -44,6 +45,29 @@ const ARCHES = ['x86_64', 'aarch64'] as const;
 /** Runs one activity in a mock activity context (typed: `env.run` does not infer the result). */
 const runActivity = <I, O>(env: MockActivityEnvironment, fn: (input: I) => Promise<O>, input: I): Promise<O> => env.run(fn, input);
 
+/**
+ * Where the tasks' time went, summed over tasks (so above the wall time when they run in parallel): dnf itself
+ * (from its `dnf …` header to its `exit` line in the task log) and everything else of the task (seeding, keys).
+ */
+async function taskSplit(logs: string, results: TaskResult[]): Promise<{ dnfSum: number; restSum: number }> {
+  let dnfSum = 0;
+  for (const name of await fs.readdir(logs).catch(() => [] as string[])) {
+    let started: number | null = null;
+    for (const line of (await fs.readFile(path.join(logs, name), 'utf8')).split('\n')) {
+      const m = /^==== (\S+) \S+ attempt \d+: (dnf |exit )/.exec(line);
+      if (!m) continue;
+      if (m[2] === 'dnf ') started = Date.parse(m[1]!);
+      else if (started !== null) dnfSum += Date.parse(m[1]!) - started;
+    }
+  }
+  const all = results.reduce((n, r) => n + r.durationMs, 0);
+  return { dnfSum, restSum: all - dnfSum };
+}
+
+type Steps = Record<string, number>;
+const medianSteps = (runs: Steps[]): string =>
+  Object.keys(runs[0] ?? {}).map((k) => `${k} ${(median(runs.map((r) => r[k]!)) / 1000).toFixed(2)} s`).join(', ');
+
 async function main() {
   // The real path first (bench/compose/workflow.ts): composeSig on a dev server at 15 and 153 tasks.
   const workflowRatios = await benchComposeWorkflow({ runs: RUNS, packages: PER_REPO, widePackages: Number(opt['wide-packages']), sizeBytes: SIZE, parallelism: PARALLELISM });
@@ -68,17 +92,28 @@ async function main() {
     const planFor = (i: number): ComposePlan =>
       planCompose(releaseRequestSchema.parse({ release: '9', sig: 'bench', hashed: true, fullRun: true }), { sigFile, entry: sigFile.releases['9']!, revision: '9.7' }, site, composeStamp(Date.UTC(2026, 0, 1, 0, 0, i)));
 
-    const { prepareCompose, runReposyncTask, flipLatestSymlink } = createComposeActivities({ site, catalogue: { bench: sigFile } });
+    const { prepareCompose, runReposyncTask, verifyCompose, writeComposeManifest, flipLatestSymlink } = createComposeActivities({ site, catalogue: { bench: sigFile } });
+    // A whole compose as composeSig runs it (prepare, every task, verification, manifest), each step timed: `ms`
+    // (prepare + tasks) is what the plain loop is compared with, `totalMs` what seeded and fresh composes are.
     const ours = async (i: number) => {
       const plan = planFor(i);
       const env = new MockActivityEnvironment();
+      const startedAt = new Date().toISOString();
       const start = performance.now();
       const prepared = await runActivity(env, prepareCompose, { plan, roots });
-      let downloaded = 0;
+      const prepareMs = performance.now() - start;
+      const results: TaskResult[] = [];
       await pool(planTasks(plan), plan.parallelism, async (task) => {
-        downloaded += (await runActivity(env, runReposyncTask, { plan, task, ...prepared })).downloaded;
+        results.push(await runActivity(env, runReposyncTask, { plan, task, ...prepared }));
       });
-      return { ms: performance.now() - start, dir: prepared.layout.sigRoot, composeDir: prepared.composeDir, downloaded };
+      const ms = performance.now() - start;
+      const verify = await runActivity(env, verifyCompose, { plan, composeDir: prepared.composeDir });
+      const verifyMs = performance.now() - start - ms;
+      await runActivity(env, writeComposeManifest, { plan, composeDir: prepared.composeDir, tasks: results, verify, startedAt, finishedAt: new Date().toISOString() });
+      const totalMs = performance.now() - start;
+      const downloaded = results.reduce((n, r) => n + r.downloaded, 0);
+      const steps = { prepare: prepareMs, tasks: ms - prepareMs, verify: verifyMs, manifest: totalMs - ms - verifyMs, ...(await taskSplit(prepared.layout.logs, results)) };
+      return { ms, totalMs, steps, dir: prepared.layout.sigRoot, composeDir: prepared.composeDir, downloaded };
     };
 
     const plain = (i: number) => plainReposyncLoop(planFor(100 + i), path.join(tmp, `plain-${i}`));
@@ -87,6 +122,8 @@ async function main() {
     await ours(99);
     await plain(99);
     const oursMs: number[] = [];
+    const oursTotalMs: number[] = [];
+    const freshSteps: Steps[] = [];
     const plainMs: number[] = [];
     let size = { files: 0, bytes: 0 };
     let lastFresh = '';
@@ -94,6 +131,8 @@ async function main() {
       const a = await ours(i);
       lastFresh = a.composeDir;
       oursMs.push(a.ms);
+      oursTotalMs.push(a.totalMs);
+      freshSteps.push(a.steps);
       size = await dirStats(a.dir);
       const b = await plain(i);
       plainMs.push(b.ms);
@@ -104,10 +143,12 @@ async function main() {
     // links and reposync fetches only what changed (nothing). Fresh runs above had no `latest` to seed from.
     await runActivity(new MockActivityEnvironment(), flipLatestSymlink, { release: '9', sig: 'bench', composeDir: lastFresh });
     const seededMs: number[] = [];
+    const seededSteps: Steps[] = [];
     let seededDownloads = 0;
     for (let i = 0; i < RUNS; i++) {
       const c = await ours(200 + i);
-      seededMs.push(c.ms);
+      seededMs.push(c.totalMs);
+      seededSteps.push(c.steps);
       seededDownloads = Math.max(seededDownloads, c.downloaded);
       const cs = await dirStats(c.dir);
       if (cs.files !== size.files) throw new Error(`seeded compose has ${cs.files} packages, fresh ${size.files}`);
@@ -120,9 +161,13 @@ async function main() {
     console.log(`${planTasks(planFor(0)).length} tasks, ${size.files} packages, ${(size.bytes / 1048576).toFixed(1)} MB per compose, parallelism ${PARALLELISM}, ${RUNS} runs`);
     report('ours (activities) ', median(oursMs));
     report('plain dnf reposync', median(plainMs));
+    report('ours, whole compose', median(oursTotalMs));
     report('ours, seeded       ', median(seededMs));
+    // dnfSum/restSum add up every task's time (parallel tasks overlap): a share, not a wall time.
+    console.log(`fresh steps:  ${medianSteps(freshSteps)}`);
+    console.log(`seeded steps: ${medianSteps(seededSteps)}`);
     console.log(`seeded_downloads=${seededDownloads}`);
-    console.log(`seeded_vs_fresh=${(median(seededMs) / median(oursMs)).toFixed(3)}`);
+    console.log(`seeded_vs_fresh=${(median(seededMs) / median(oursTotalMs)).toFixed(3)}`);
     console.log(`overhead_ratio_activities=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
     console.log(`overhead_ratio=${workflowRatios.at(-1)!.ratio.toFixed(3)}`);
   } finally {

@@ -24,11 +24,13 @@ export interface ComposeManifest {
   warnings: string[];
   /** Per synced folder (`x86_64/core-common`, …): what verification counted. */
   repos: { relDir: string; packages: number; bytes: number; problems: number }[];
-  tasks: { name: string; relDir: string; baseUrl: string; downloaded: number; skipped: number; deleted: number; bytes: number; packages: number; durationMs: number; attempt: number }[];
+  tasks: { name: string; relDir: string; baseUrl: string; downloaded: number; skipped: number; deleted: number; bytes: number; packages: number; durationMs: number; attempt: number; carriedOverFrom?: string }[];
   totals: { packages: number; bytes: number; downloaded: number; deleted: number };
   verification: { ok: boolean; problems: string[] };
   /** Per synced folder: the source's repomd.xml revision and newest timestamp (absent in older manifests). */
   sourceMetadata?: SourceMetadata[];
+  /** Digest of the SIG keys the compose fetched (src/compose/carryOver.ts; absent in older manifests). */
+  keysSha256?: string;
 }
 
 /** What a manifest is built from: the plan, the tasks' results and the verification. */
@@ -57,6 +59,7 @@ export function buildComposeManifest(input: ComposeManifestInput, sourceMetadata
       packages: r.packages,
       durationMs: r.durationMs,
       attempt: r.attempt,
+      ...(r.carriedOverFrom ? { carriedOverFrom: r.carriedOverFrom } : {}),
     };
   });
   const repos = verify.repos.map((r) => ({ relDir: r.relDir, packages: r.packages, bytes: r.bytes, problems: r.problems.length }));

@@ -9,6 +9,10 @@ export interface SourceMetadata {
   revision: string | null;
   /** Newest `<timestamp>` of repomd.xml's entries, seconds since the epoch. */
   timestamp: number | null;
+  /** sha256 of the repomd.xml bytes (absent in older manifests): the next compose carries the folder over when upstream's is the same. */
+  repomdSha256?: string | null;
+  /** The compose this folder was carried over from, whole, without dnf (activities/composeReposync.ts). */
+  carriedOverFrom?: string;
 }
 
 export interface RepoStaleness extends SourceMetadata {
@@ -70,7 +74,8 @@ export function staleLines(report: StaleReport): string[] {
   return report.repos.map((r) => {
     const flags = [r.olderThanLimit ? `older than ${formatAge(report.staleAfterMs)}` : '', r.unchangedSincePrevious ? `unchanged since ${report.previousComposeId}` : ''].filter(Boolean);
     const age = r.ageMs === null ? 'age unknown' : `${formatAge(r.ageMs)} old`;
-    return `${flags.length ? 'STALE ' : ''}${r.relDir}: metadata revision ${r.revision ?? '?'}, ${age}${flags.length ? ` (${flags.join('; ')})` : ''}`;
+    const carried = r.carriedOverFrom ? `, carried over from ${r.carriedOverFrom}` : '';
+    return `${flags.length ? 'STALE ' : ''}${r.relDir}: metadata revision ${r.revision ?? '?'}, ${age}${carried}${flags.length ? ` (${flags.join('; ')})` : ''}`;
   });
 }
 

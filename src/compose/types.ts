@@ -116,6 +116,8 @@ export interface TaskResult {
   packages: number;
   durationMs: number;
   attempt: number;
+  /** Set when dnf did not run: the folder is the named compose's, linked whole (upstream's repomd.xml unchanged). */
+  carriedOverFrom?: string;
 }
 
 /** Verification of one synced repo directory. */

@@ -13,6 +13,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { runBounded } from './bounded.js';
 import { readMetadataFile } from './metadataFile.js';
 import { parseRepomd, PrimaryPackageReader, type PrimaryPackage, type RepomdEntry } from './repodata.js';
+import { alreadyVerified, identityOf, type VerifiedFiles } from './verifiedFiles.js';
 
 export type { PrimaryPackage, RepomdEntry } from './repodata.js';
 
@@ -30,6 +31,16 @@ export interface VerifyOptions {
   maxProblems?: number;
   /** Packages hashed at once (default 4). */
   concurrency?: number;
+  /** What the compose this one was seeded from verified (src/compose/verifiedFiles.ts): those files are not hashed again. */
+  trusted?: VerifiedFiles;
+  /** Filled with every file that passed with a checksum: the record the next compose may trust. */
+  verified?: VerifiedFiles;
+}
+
+interface FileTrust {
+  checksums: boolean;
+  trusted?: VerifiedFiles;
+  verified?: VerifiedFiles;
 }
 
 // createrepo_c and yum write `sha` for SHA-1.
@@ -56,26 +67,30 @@ async function checkFile(
   href: string,
   what: string,
   expected: { size: number | null; checksumType: string | null; checksum: string | null },
-  checksums: boolean,
+  trust: FileTrust,
 ): Promise<{ size: number; problem: string | null }> {
   if (!file) return { size: 0, problem: `${href}: ${what} location is outside the repo folder` };
-  const st = await fs.stat(file).catch(() => null);
-  if (!st?.isFile()) return { size: 0, problem: `${href}: missing (listed in ${what})` };
-  if (expected.size !== null && st.size !== expected.size) return { size: st.size, problem: `${href}: size ${st.size} but ${what} says ${expected.size}` };
-  if (checksums && expected.checksum) {
+  const big = await fs.stat(file, { bigint: true }).catch(() => null);
+  if (!big?.isFile()) return { size: 0, problem: `${href}: missing (listed in ${what})` };
+  const size = Number(big.size);
+  if (expected.size !== null && size !== expected.size) return { size, problem: `${href}: size ${size} but ${what} says ${expected.size}` };
+  if (trust.checksums && expected.checksum) {
     const algo = nodeHashName(expected.checksumType);
-    if (!algo) return { size: st.size, problem: `${href}: unsupported checksum type ${JSON.stringify(expected.checksumType)} in ${what}` };
-    const got = await hashFile(file, algo);
-    if (got !== expected.checksum.toLowerCase()) {
-      return { size: st.size, problem: `${href}: ${expected.checksumType} ${short(got)} but ${what} says ${short(expected.checksum)}` };
+    if (!algo) return { size, problem: `${href}: unsupported checksum type ${JSON.stringify(expected.checksumType)} in ${what}` };
+    const want = expected.checksum.toLowerCase();
+    if (!alreadyVerified(trust.trusted, href, big, algo, want)) {
+      const got = await hashFile(file, algo);
+      if (got !== want) return { size, problem: `${href}: ${expected.checksumType} ${short(got)} but ${what} says ${short(expected.checksum)}` };
     }
+    trust.verified?.set(href, identityOf(big, algo, want));
   }
-  return { size: st.size, problem: null };
+  return { size, problem: null };
 }
 
 /** Verifies one synced repo folder. Never throws for a broken repo: everything wrong is in `problems`. */
 export async function verifyRepoDir(repoDir: string, opts: VerifyOptions = {}): Promise<RepoDirVerification> {
   const checksums = opts.checksums ?? true;
+  const trust: FileTrust = { checksums, trusted: opts.trusted, verified: opts.verified };
   const maxProblems = opts.maxProblems ?? 200;
   const problems: string[] = [];
   let dropped = 0;
@@ -88,7 +103,7 @@ export async function verifyRepoDir(repoDir: string, opts: VerifyOptions = {}): 
   const entries = await readRepomd(repoDir, problem);
   if (!entries) return result(0, 0);
   for (const e of entries) {
-    const r = await checkFile(localPath(repoDir, e.href), e.href || `(${e.type} without href)`, `repomd.xml (${e.type})`, e, true);
+    const r = await checkFile(localPath(repoDir, e.href), e.href || `(${e.type} without href)`, `repomd.xml (${e.type})`, e, { ...trust, checksums: true });
     if (r.problem) problem(r.problem);
   }
   const primary = entries.find((e) => e.type === 'primary');
@@ -107,7 +122,7 @@ export async function verifyRepoDir(repoDir: string, opts: VerifyOptions = {}): 
       problem(`package ${p.name}.${p.arch} has no location in primary metadata`);
       return;
     }
-    const r = await checkFile(localPath(repoDir, p.href), p.href, 'primary metadata', p, checksums);
+    const r = await checkFile(localPath(repoDir, p.href), p.href, 'primary metadata', p, trust);
     if (r.problem) problem(r.problem);
     else bytes += r.size;
   });

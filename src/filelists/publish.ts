@@ -27,6 +27,8 @@ export interface FileListOwner {
 export interface PublishFileListsOptions {
   /** The tree to list; the lists are published at its top. */
   dir: string;
+  /** Runs after the walk, before any list is replaced; if it throws, nothing is published (the fence's recheck). */
+  beforePublish?: () => Promise<void>;
   /** `sig` → `fullfiletimelist-sig`. */
   module: string;
   /** Copies of the timelist under other names; default `fullfiletimelist`. */
@@ -203,6 +205,7 @@ export async function publishFileLists(opts: PublishFileListsOptions): Promise<P
   const changed: string[] = [];
   const unchanged: string[] = [];
   try {
+    await opts.beforePublish?.();
     for (const [name, tmp, keepOld] of [
       [FILELIST_NAME, tmpFilelist, true],
       [timelist, tmpTimelist, true],

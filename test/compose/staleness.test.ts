@@ -56,6 +56,11 @@ describe('assessStaleness', () => {
     expect(staleText(null)).toBe('');
     expect(staleText({ staleAfterMs: 0, previousComposeId: null, repos: [], flagged: 0, problem: 'ages unknown: x' })).toBe('ages unknown: x');
   });
+  it('says which repos were carried over from the previous compose, on the gate\'s and status\'s line', () => {
+    const carried = [{ relDir: 'x86_64/same', revision: 'r5', timestamp: at(2 * DAY), repomdSha256: 'ab', carriedOverFrom: 'core-9-20261128.020000' }];
+    const text = staleText(assessStaleness(carried, null, NOW, 7 * DAY));
+    expect(text).toContain('- x86_64/same: metadata revision r5, 2d old, carried over from core-9-20261128.020000');
+  });
   it('formats ages in two units at most', () => {
     expect(formatAge(3 * DAY + 4 * 3_600_000 + 5 * 60_000)).toBe('3d 4h');
     expect(formatAge(40_000)).toBe('40s');

@@ -54,9 +54,14 @@ export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 // ---------------------------------------------------------------------------------------------------------
 // The worker as its own process: `bin/sigrelease worker`, in its own process group.
 
-/** Bundles the workflows once per file, so every worker process starts without webpack. */
+/**
+ * The workflow bundle for worker processes, so none runs webpack: the run's shared one (built by the integration
+ * set-up, see clean-env.ts), else bundled once per file.
+ */
 let bundleFile: Promise<string> | null = null;
 export function prebuiltWorkflowBundle(): Promise<string> {
+  const shared = process.env.SIGRELEASE_WORKFLOW_BUNDLE;
+  if (shared) return Promise.resolve(shared);
   bundleFile ??= (async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
     const file = path.join(tempDir('bundle'), 'workflow-bundle.js');

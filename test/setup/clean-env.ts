@@ -3,6 +3,7 @@
 // (say TEMPORAL_NAMESPACE or SIGRELEASE_WEBHOOK_URL exported for a real deployment) can neither steer a test
 // nor let two test files meet in a place of their choosing. Tests that need one of them set it themselves.
 // Variables that only locate tools (SIGRELEASE_TEMPORAL_CLI, SIGRELEASE_CHROMIUM, SIGRELEASE_BIN, ...) stay.
+import { inject } from 'vitest';
 export const STEERING_VARIABLES = [
   'SIGRELEASE_SITE',
   'SIGRELEASE_CATALOGUE',
@@ -17,3 +18,8 @@ export function isSteeringVariable(name: string): boolean {
 }
 
 for (const name of Object.keys(process.env)) if (isSteeringVariable(name)) delete process.env[name];
+
+// The integration run's global set-up built the workflow bundle once from the current sources: this file's
+// workers use it, and so do the worker processes it starts (they inherit the variable).
+const bundle = inject('workflowBundle');
+if (bundle) process.env.SIGRELEASE_WORKFLOW_BUNDLE = bundle;
