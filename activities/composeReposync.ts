@@ -13,7 +13,7 @@ import { carryOverVerdict, sha256Hex } from '../src/compose/carryOver.js';
 import { packagesOfRepo } from '../src/compose/verify.js';
 import { recheckTask } from '../src/compose/trust.js';
 import { mkdirConfined } from '../src/roots.js';
-import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskResult } from '../src/compose/types.js';
+import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskPlan, TaskResult } from '../src/compose/types.js';
 import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
 import { runTool, type RunToolResult } from '../src/tools/run.js';
 import { throwIfCancelled } from '../src/activityContext.js';
@@ -21,7 +21,8 @@ import { DNF_ENV, fetchFailure, HEARTBEAT_EVERY_MS, keysDir, refusal, refuseDryR
 import { previousManifest, runKeysDigest, seededFromCompose } from './composeFolder.js';
 
 export interface RunReposyncTaskInput {
-  plan: ComposePlan;
+  /** Runs begun before `reposync-input-without-task-list` send the whole plan. */
+  plan: ComposePlan | TaskPlan;
   task: ReposyncTask;
   /** Checked against the paths the worker derives itself; refused when they differ. */
   composeDir?: string;

@@ -170,8 +170,15 @@ export async function syncToProduction(input: ProductionSyncInput): Promise<Prod
   await checkTarget(source, input.target);
   const hb = newHeartbeater(source, resumedAfterPass, input.heartbeatIntervalMs).start();
   try {
-    if (input.expectedStagingDigest !== undefined) await refuseChangedStaging(source, input.expectedStagingDigest);
-    const preview = await runPreview({ ...input, source, reportFile: attemptReportFile(input.reportFile) });
+    // The digest check and the fresh preview only read, and nothing is written before both are done: they walk
+    // side by side (two cores, two walks). A changed staging is reported as such even when the preview failed too.
+    const [digestCheck, previewRun] = await Promise.allSettled([
+      input.expectedStagingDigest !== undefined ? refuseChangedStaging(source, input.expectedStagingDigest) : Promise.resolve(),
+      runPreview({ ...input, source, reportFile: attemptReportFile(input.reportFile) }),
+    ]);
+    if (digestCheck.status === 'rejected') throw digestCheck.reason;
+    if (previewRun.status === 'rejected') throw previewRun.reason;
+    const preview = previewRun.value;
     const guard = enforceGuard(preview, input);
     if (guard.overridden && input.approvedDeletions) enforceApprovedDeletions(preview, input.approvedDeletions);
     await mkdir(input.target, { recursive: true });
@@ -339,11 +346,11 @@ function attemptReportFile(reportFile: string): string {
 async function runPreview(o: { source: string; target: string; owner?: Owner | null; reportFile: string; keep?: readonly string[] }): Promise<SyncPreview> {
   await mkdir(path.dirname(o.reportFile), { recursive: true });
   const args = previewArgs({ source: o.source, target: o.target, owner: o.owner ?? null, filters: keepDirFilters(o.keep) });
-  const res = await runTool('rsync', args, { stdoutFile: o.reportFile });
+  // The target is counted while rsync's dry run walks it: both only read, and the count is used only afterwards.
+  const [res, counts] = await Promise.all([runTool('rsync', args, { stdoutFile: o.reportFile }), countTargetFiles(o.target, o.keep)]);
   if (res.spawnError || res.exitCode !== 0) throw rsyncFailure(res, args, `previewing ${o.source} → ${o.target} (dry run)`);
 
   const targetExists = (await stat(o.target).catch(() => undefined))?.isDirectory() ?? false;
-  const counts = await countTargetFiles(o.target, o.keep);
   const builder = new SyncPreviewBuilder('sized');
   const lines = createInterface({ input: createReadStream(o.reportFile, { encoding: 'utf8' }), crlfDelay: Infinity });
   for await (const line of lines) {

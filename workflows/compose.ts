@@ -5,6 +5,7 @@
 import { ApplicationFailure, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
 import { runBounded } from '../src/compose/bounded.js';
+import type { ComposePlan, TaskPlan } from '../src/compose/types.js';
 import { hostActivities } from './activityOptions.js';
 import { innermostMessage, isUnexpected } from './failures.js';
 import { composeStatusQuery, type ComposeInput, type ComposeStatus, type ReposyncTask } from './messages.js';
@@ -54,12 +55,15 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
 
   const results: TaskResult[] = [];
   const failures: Array<{ task: string; message: string }> = [];
+  // Each task's input without the task list (the activity takes it from its own plan): the history grows with the
+  // tasks, not with their square (153 tasks: 5 MB of history with it; 500 would pass Temporal's 50 MB limit).
+  const taskPlan = patched('reposync-input-without-task-list') ? planWithoutTasks(plan) : plan;
   await runBounded(all, plan.parallelism, async (task, i) => {
     const row = status.tasks[i]!;
     row.state = 'running';
     try {
       const r = await acts.long.runReposyncTask({
-        plan,
+        plan: taskPlan,
         task,
         composeDir: prepared.composeDir,
         dnfConfigPath: prepared.dnfConfigPath,
@@ -116,4 +120,9 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
     latestFlipped: status.latestFlipped,
     previousLatest,
   };
+}
+
+function planWithoutTasks(plan: ComposePlan): TaskPlan {
+  const { batches: _tasks, ...rest } = plan;
+  return rest;
 }

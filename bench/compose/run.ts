@@ -1,12 +1,13 @@
-// Compose benchmark: our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
+// Compose benchmark. First the real path (workflow.ts): composeSig as a child of sigRelease on a dev server, at
+// 15 and 153 tasks, against the same plain loop: `overhead_ratio_15=` and `overhead_ratio_150=`. Then
+// our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
 // against plain `dnf reposync` calls with the same flags, run the way a shell loop would (output to a log
 // file, same parallelism). Prints packages/s and MB/s per side; then, for the same unchanged SIG composed again
 // seeded from `latest` (src/compose/seed.ts, src/compose/carryOver.ts), `seeded_downloads=<packages downloaded>`
 // and `seeded_vs_fresh=<seeded compose time / fresh compose time>` (whole composes: prepare, tasks, verification,
-// manifest), the median time of each step of both; and as the last line `overhead_ratio=<ours/plain>` (median wall
-// times of prepare + tasks, what the plain loop does).
-//   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4]
-import { execa } from 'execa';
+// manifest), the median time of each step of both; `overhead_ratio_activities=<ours/plain>` (median wall times of
+// prepare + tasks, what the plain loop does) and, as the last line, `overhead_ratio=` (the workflow's at 153 tasks).
+//   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4] [--wide-packages 3] [--workflow-only]
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,11 +18,11 @@ import { parseSite } from '../../src/config/load.js';
 import { initRoots } from '../../src/config/roots.js';
 import { releaseRequestSchema, sigFileSchema } from '../../src/config/schema.js';
 import { planCompose, planTasks } from '../../src/compose/plan.js';
-import { renderDnfConfig } from '../../src/compose/dnfConfig.js';
-import { buildReposyncArgs } from '../../src/compose/reposyncOutput.js';
 import { composeStamp, type Roots } from '../../src/paths.js';
-import type { ComposePlan, ReposyncTask, TaskResult } from '../../src/compose/types.js';
+import type { ComposePlan, TaskResult } from '../../src/compose/types.js';
 import { createComposeActivities } from '../../activities/compose.js';
+import { dirStats, median, plainReposyncLoop, pool } from './plain.js';
+import { benchComposeWorkflow } from './workflow.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -29,6 +30,8 @@ const { values: opt } = parseArgs({
     packages: { type: 'string', default: '20' },
     'size-kb': { type: 'string', default: '32' },
     parallelism: { type: 'string', default: '4' },
+    'wide-packages': { type: 'string', default: '3' },
+    'workflow-only': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(opt.runs);
@@ -39,31 +42,8 @@ const PROJECT = 'b0b0b0b0-1111-4222-8333-444455556666';
 const REPOS = ['bench-common', 'bench-extras', 'bench-tools'];
 const ARCHES = ['x86_64', 'aarch64'] as const;
 
-async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 /** Runs one activity in a mock activity context (typed: `env.run` does not infer the result). */
 const runActivity = <I, O>(env: MockActivityEnvironment, fn: (input: I) => Promise<O>, input: I): Promise<O> => env.run(fn, input);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function dirStats(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0, bytes = 0;
-  const walk = async (d: string) => {
-    for (const e of await fs.readdir(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith('.rpm')) {
-        files++;
-        bytes += (await fs.stat(p)).size;
-      }
-    }
-  };
-  await walk(dir);
-  return { files, bytes };
-}
 
 /**
  * Where the tasks' time went, summed over tasks (so above the wall time when they run in parallel): dnf itself
@@ -89,6 +69,9 @@ const medianSteps = (runs: Steps[]): string =>
   Object.keys(runs[0] ?? {}).map((k) => `${k} ${(median(runs.map((r) => r[k]!)) / 1000).toFixed(2)} s`).join(', ');
 
 async function main() {
+  // The real path first (bench/compose/workflow.ts): composeSig on a dev server at 15 and 153 tasks.
+  const workflowRatios = await benchComposeWorkflow({ runs: RUNS, packages: PER_REPO, widePackages: Number(opt['wide-packages']), sizeBytes: SIZE, parallelism: PARALLELISM });
+  if (opt['workflow-only']) return void console.log(`overhead_ratio=${workflowRatios.at(-1)!.ratio.toFixed(3)}`);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-'));
   // Closed on every way out: a failed run must not leave the fixture server holding the process open.
   let server: Awaited<ReturnType<typeof startYumrepofs>> | null = null;
@@ -133,25 +116,7 @@ async function main() {
       return { ms, totalMs, steps, dir: prepared.layout.sigRoot, composeDir: prepared.composeDir, downloaded };
     };
 
-    const plain = async (i: number) => {
-      const plan = planFor(100 + i);
-      const base = path.join(tmp, `plain-${i}`);
-      const dnfDir = path.join(base, 'dnf');
-      const start = performance.now();
-      await fs.mkdir(path.join(base, 'logs'), { recursive: true });
-      const cfg = path.join(dnfDir, 'dnf.conf');
-      await fs.mkdir(dnfDir, { recursive: true });
-      await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
-      await pool(planTasks(plan), plan.parallelism, async (task: ReposyncTask) => {
-        const stateDir = path.join(dnfDir, 'state', task.name);
-        await fs.mkdir(path.join(stateDir, 'log'), { recursive: true });
-        const args = buildReposyncArgs(plan, task, { dnfConfigPath: cfg, destDir: path.join(base, 'sync', task.relDir), rpmRoot: null, stateDir });
-        // `dnf … > log 2>&1`, as a shell loop would.
-        const log = { file: path.join(base, 'logs', task.logName), append: true };
-        await execa('dnf', args, { stdout: log, stderr: log, stdin: 'ignore', env: { LC_ALL: 'C.UTF-8' } });
-      });
-      return { ms: performance.now() - start, dir: path.join(base, 'sync') };
-    };
+    const plain = (i: number) => plainReposyncLoop(planFor(100 + i), path.join(tmp, `plain-${i}`));
 
     // One warm-up of each (page cache, Python bytecode), then alternate so drift hits both sides alike.
     await ours(99);
@@ -203,7 +168,8 @@ async function main() {
     console.log(`seeded steps: ${medianSteps(seededSteps)}`);
     console.log(`seeded_downloads=${seededDownloads}`);
     console.log(`seeded_vs_fresh=${(median(seededMs) / median(oursTotalMs)).toFixed(3)}`);
-    console.log(`overhead_ratio=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
+    console.log(`overhead_ratio_activities=${(median(oursMs) / median(plainMs)).toFixed(3)}`);
+    console.log(`overhead_ratio=${workflowRatios.at(-1)!.ratio.toFixed(3)}`);
   } finally {
     await server?.close();
     await fs.rm(tmp, { recursive: true, force: true });

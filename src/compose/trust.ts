@@ -59,7 +59,8 @@ function requestOf(plan: Partial<ComposePlan>): Record<string, unknown> {
 
 /**
  * Plans the compose again from the worker's catalogue and site config and returns that plan when the given one is
- * the same in every field; throws PlanRefusedError naming the first field that differs and its value.
+ * the same in every field (the task list may be left out: TaskPlan); throws PlanRefusedError naming the first
+ * field that differs and its value.
  */
 export function recheckComposePlan(given: unknown, catalogue: Catalogue, site: SiteConfig): ComposePlan {
   if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new PlanRefusedError(`compose plan: must be an object, got ${show(given)}`);
@@ -74,7 +75,10 @@ export function recheckComposePlan(given: unknown, catalogue: Catalogue, site: S
   }
   // As the plan travelled: through JSON (no undefined fields).
   const canonical = JSON.parse(JSON.stringify(expected)) as ComposePlan;
-  const d = firstDifference(given, canonical);
+  // A task's input leaves the task list out (TaskPlan): every other field must still be the worker's, and the
+  // task is then checked against the worker's own list (recheckTask), never against one it was handed.
+  const { batches: _ownTasks, ...withoutTasks } = canonical;
+  const d = firstDifference(given, 'batches' in plan ? canonical : withoutTasks);
   if (d) {
     throw new PlanRefusedError(
       `compose plan refused: ${d.path} is ${show(d.given)}, but the worker's catalogue and site config give ${show(d.expected)} ` +

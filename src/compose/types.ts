@@ -25,6 +25,12 @@ export interface ReposyncTask {
   logName: string;
 }
 
+/**
+ * The plan as one reposync task's input carries it: without the task list, which the activity takes from the plan
+ * it makes itself. Each task carrying every task made a compose's history grow with the square of its tasks.
+ */
+export type TaskPlan = Omit<ComposePlan, 'batches'>;
+
 export interface ComposePlan {
   release: string;
   sig: string;

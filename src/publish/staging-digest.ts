@@ -3,7 +3,8 @@
 // (names sorted byte-wise within each directory), so the same tree always gives the same digest and any
 // change (a file rewritten with the same size, a link re-pointed, a file added or removed) gives another.
 import { createHash } from 'node:crypto';
-import { lstat, opendir, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 export type TreeEntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -35,26 +36,43 @@ export async function digestEntries(entries: AsyncIterable<TreeEntry> | Iterable
   return { digest: `sha256:${hash.digest('hex')}`, entries: count };
 }
 
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+/**
+ * One directory's entries, names in byte order. The lstat calls are synchronous: on a warm tree one takes a few
+ * microseconds, while an asynchronous one costs a thread-pool round trip each (most of the walk's time); one
+ * directory at a time keeps the event loop (heartbeats, cancellation) free between directories.
+ */
+async function readLevel(root: string, rel: string): Promise<TreeEntry[]> {
+  const dirPath = rel ? path.join(root, rel) : root;
+  const names = (await readdir(dirPath)).map((name) => ({ name, bytes: Buffer.from(name) }));
+  names.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  return names.map(({ name }) => {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const full = path.join(dirPath, name);
+    const st = lstatSync(full);
+    const type: TreeEntryType = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    const entry: TreeEntry = { path: relPath, type, size: type === 'dir' ? 0 : st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+    if (type === 'symlink') entry.linkTarget = readlinkSync(full);
+    return entry;
+  });
+}
 
 /**
  * Streams a tree's entries depth first, names sorted byte-wise within each directory, without following
- * symlinks. Only one directory's names are held at a time per level, so memory follows the widest directory,
- * not the tree.
+ * symlinks. One directory's entries are held per level of the current path, so memory follows the widest
+ * directory, not the tree. An explicit stack, not nested generators: each entry passes one generator, not one
+ * per level of depth.
  */
 export async function* walkTree(root: string, rel = ''): AsyncGenerator<TreeEntry> {
-  const dir = await opendir(rel ? path.join(root, rel) : root);
-  const names: string[] = [];
-  for await (const d of dir) names.push(d.name);
-  names.sort(byteOrder);
-  for (const name of names) {
-    const relPath = rel ? `${rel}/${name}` : name;
-    const st = await lstat(path.join(root, relPath));
-    const type: TreeEntryType = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-    const entry: TreeEntry = { path: relPath, type, size: type === 'dir' ? 0 : st.size, mtimeMs: Math.trunc(st.mtimeMs) };
-    if (type === 'symlink') entry.linkTarget = await readlink(path.join(root, relPath));
+  const stack: Array<{ entries: TreeEntry[]; next: number }> = [{ entries: await readLevel(root, rel), next: 0 }];
+  while (stack.length > 0) {
+    const level = stack.at(-1)!;
+    if (level.next === level.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const entry = level.entries[level.next++]!;
     yield entry;
-    if (type === 'dir') yield* walkTree(root, relPath);
+    if (entry.type === 'dir') stack.push({ entries: await readLevel(root, entry.path), next: 0 });
   }
 }
 

@@ -56,6 +56,17 @@ describe('recheckComposePlan', () => {
     expect(refusal(() => recheckTask(plan, { ...task, name: 'evil' }))).toMatch(/reposync task "evil" is not part of compose/);
   });
 
+  it('takes a task input\'s plan without its task list, and still checks every other field and the task against its own list', () => {
+    const { batches, ...taskPlan } = asSent(core9Plan({ fullRun: true })) as any;
+    const plan = recheckComposePlan(taskPlan, catalogue, seedSite);
+    // The worker's own task list comes back, whatever the input left out.
+    expect(plan.batches).toEqual(batches);
+    expect(refusal(() => recheckComposePlan({ ...taskPlan, gpgKeys: ['file:///etc/shadow'] }, catalogue, seedSite))).toMatch(/gpgKeys\.0 is "file:\/\/\/etc\/shadow"/);
+    expect(refusal(() => recheckComposePlan({ ...taskPlan, batches: [[{ ...batches[0][0], relDir: '../../etc' }]] }, catalogue, seedSite))).toMatch(/relDir is "\.\.\/\.\.\/etc"/);
+    const task = plan.batches[0]![0]!;
+    expect(refusal(() => recheckTask(plan, { ...task, baseUrl: 'http://evil.example/repo' }))).toMatch(/baseUrl is "http:\/\/evil\.example\/repo"/);
+  });
+
   it('takes roots only from the site config', () => {
     expect(recheckRoots(undefined, seedSite).composeRoot).toBe('/mnt/compose');
     expect(recheckRoots({ composeRoot: '/mnt/compose', stagingRoot: '/mnt/repos-staging', productionRoot: '/mnt/repos-production' }, seedSite).composeRoot).toBe('/mnt/compose');

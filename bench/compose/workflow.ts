@@ -1,0 +1,262 @@
+// Compose benchmark, the real path: a sigRelease run (compose only, full run) whose `composeSig` child schedules
+// every reposync task through a Temporal dev server, served by a worker in this process (the one-process
+// deployment: `sigrelease worker` polling both queues), against the plain `dnf reposync` loop of plain.ts at the
+// same parallelism. Two SIGs: today's 15 tasks (3 repos × 2 arches × 3 kinds, as run.ts) and a wide one of
+// 17 repos × 4 arches × 3 kinds = 153 tasks.
+//
+// What is compared: the child from its start to the completion of its last reposync task (the same span the
+// in-process part of run.ts measures: prepareCompose + every task), read from the child's history on the
+// server, against the plain loop's wall time. Verification, the manifest and the `latest` flip have no plain
+// counterpart; they are printed beside it, as is the whole run as the client sees it.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { buildYumrepofs, startYumrepofs, type FixtureSpec, type FixturePackage } from '../../test/fixtures/yumrepofs.js';
+import { parseSite } from '../../src/config/load.js';
+import { initRoots } from '../../src/config/roots.js';
+import { releaseRequestSchema, sigFileSchema, type SigFile } from '../../src/config/schema.js';
+import { planCompose, planTasks } from '../../src/compose/plan.js';
+import { composeStamp, latestLink } from '../../src/paths.js';
+import { startDevServer } from '../../src/devserver.js';
+import { startRelease } from '../../src/client.js';
+import { createWorkers } from '../../src/worker.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { dirStats, median, plainReposyncLoop } from './plain.js';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export interface WorkflowBenchOptions {
+  runs: number;
+  /** Source packages per repo of the 15-task SIG (run.ts's --packages). */
+  packages: number;
+  /** Source packages per repo of the 153-task SIG: few, so the fixture builds quickly and orchestration shows. */
+  widePackages: number;
+  sizeBytes: number;
+  parallelism: number;
+}
+
+interface SigShape {
+  /** The size's name in the printed keys (`overhead_ratio_<label>=`). */
+  label: string;
+  sig: string;
+  projectId: string;
+  repos: string[];
+  arches: string[];
+  packages: number;
+}
+
+/** Where the time of one child run went, from its history (server clock). */
+export interface ChildTimeline {
+  /** Child start → last runReposyncTask completed. */
+  fetchMs: number;
+  /** Child start → child completed. */
+  childMs: number;
+  prepareMs: number;
+  verifyMs: number;
+  /** Manifest and latest flip. */
+  afterVerifyMs: number;
+  /** Reposync tasks: scheduled → started (waiting for a worker slot or the poll), summed and the largest. */
+  queueMsSum: number;
+  queueMsMax: number;
+  /** Reposync tasks: started → completed, summed (the work itself). */
+  runMsSum: number;
+  /** Completion of one task → scheduling of the next, summed over the tasks after the first `parallelism`. */
+  refillMsSum: number;
+  tasks: number;
+  events: number;
+}
+
+const at = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+
+/** Reads one composeSig history into the figures above. */
+export function childTimeline(events: HistoryEvent[], parallelism: number): ChildTimeline {
+  const start = at(events[0]!);
+  const end = at(events.at(-1)!);
+  const scheduled = new Map<string, { type: string; t: number }>();
+  const started = new Map<string, number>();
+  const byType = new Map<string, Array<{ scheduled: number; started: number; completed: number }>>();
+  for (const e of events) {
+    const id = String(e.eventId);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', t: at(e) });
+    else if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), at(e));
+    else if (e.activityTaskCompletedEventAttributes) {
+      const sid = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
+      const s = scheduled.get(sid)!;
+      const list = byType.get(s.type) ?? [];
+      list.push({ scheduled: s.t, started: started.get(sid) ?? s.t, completed: at(e) });
+      byType.set(s.type, list);
+    }
+  }
+  const span = (type: string) => (byType.get(type) ?? []).reduce((ms, a) => ms + (a.completed - a.scheduled), 0);
+  const tasks = byType.get('runReposyncTask') ?? [];
+  const lastTask = Math.max(...tasks.map((t) => t.completed));
+  const verifyDone = Math.max(...(byType.get('verifyCompose') ?? []).map((a) => a.completed));
+  // Each task after the first `parallelism` took the slot of one that completed: the gap is the round trip
+  // through the server and a workflow task before the slot works again.
+  const completions = tasks.map((t) => t.completed).sort((a, b) => a - b);
+  const schedules = tasks.map((t) => t.scheduled).sort((a, b) => a - b);
+  let refillMsSum = 0;
+  for (let i = parallelism; i < schedules.length; i++) refillMsSum += Math.max(0, schedules[i]! - completions[i - parallelism]!);
+  return {
+    fetchMs: lastTask - start,
+    childMs: end - start,
+    prepareMs: span('prepareCompose'),
+    verifyMs: span('verifyCompose'),
+    afterVerifyMs: end - verifyDone,
+    queueMsSum: tasks.reduce((ms, t) => ms + (t.started - t.scheduled), 0),
+    queueMsMax: Math.max(...tasks.map((t) => t.started - t.scheduled)),
+    runMsSum: tasks.reduce((ms, t) => ms + (t.completed - t.started), 0),
+    refillMsSum,
+    tasks: tasks.length,
+    events: events.length,
+  };
+}
+
+function sigFileFor(shape: SigShape): SigFile {
+  return sigFileSchema.parse({
+    sig: shape.sig,
+    name: `Bench ${shape.sig}`,
+    releases: { '9': { projectId: shape.projectId, repos: Object.fromEntries(shape.repos.map((r) => [r, { arches: shape.arches }])) } },
+  });
+}
+
+function fixtureFor(shapes: SigShape[], sizeBytes: number): FixtureSpec {
+  const projects: FixtureSpec['projects'] = {};
+  for (const s of shapes) {
+    const packages: FixturePackage[] = Array.from({ length: s.packages }, (_, i) => ({ name: `pkg${String(i).padStart(3, '0')}`, version: '1.0', sizeBytes }));
+    projects[s.projectId] = Object.fromEntries(s.repos.map((r) => [r, { arches: [...s.arches], packages }]));
+  }
+  return { projects, variants: ['hashed'] };
+}
+
+/**
+ * Runs the workflow part of bench/compose and prints its lines (one block per size); returns the overhead ratio
+ * of each size, smallest first.
+ */
+export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Array<{ label: string; tasks: number; ratio: number }>> {
+  const shapes: SigShape[] = [
+    // run.ts's SIG, under another name so that the two parts never share a compose folder or `latest`.
+    { label: '15', sig: 'benchwf', projectId: 'b0b0b0b0-1111-4222-8333-444455556666', repos: ['bench-common', 'bench-extras', 'bench-tools'], arches: ['x86_64', 'aarch64'], packages: o.packages },
+    {
+      label: '150',
+      sig: 'benchwide',
+      projectId: 'b1b1b1b1-1111-4222-8333-444455556666',
+      repos: Array.from({ length: 17 }, (_, i) => `wide-${String(i).padStart(2, '0')}`),
+      arches: ['x86_64', 'aarch64', 'ppc64le', 's390x'],
+      packages: o.widePackages,
+    },
+  ];
+  // The worker's state changes are not figures: warnings and errors only.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-wf-'));
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const t0 = Date.now();
+    const tree = await buildYumrepofs(path.join(tmp, 'upstream'), fixtureFor(shapes, o.sizeBytes));
+    const yum = await startYumrepofs({ root: tree.root });
+    closers.push(() => yum.close());
+    const server = await startDevServer({ dbFile: path.join(tmp, 'temporal.db'), headless: true, logFile: path.join(tmp, 'server.log') });
+    closers.push(() => server.stop());
+    console.log(`workflow part: fixture and dev server ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const site = parseSite({
+      composeRoot: path.join(tmp, 'compose'),
+      stagingRoot: path.join(tmp, 's'),
+      productionRoot: path.join(tmp, 'p'),
+      repoBaseUrl: yum.baseUrl,
+      releases: { '9': { revision: '9.7' } },
+      owner: null,
+      compose: { parallelism: o.parallelism, gpgCheck: false, repoGpgCheck: false },
+      temporal: { address: server.address, namespace: server.namespace, taskQueue: 'bench-compose' },
+    });
+    initRoots(site);
+    const catalogue = Object.fromEntries(shapes.map((s) => [s.sig, sigFileFor(s)]));
+    // As `sigrelease worker` runs by default: one process polling the control and the host queue.
+    const { workers, close } = await createWorkers({ address: server.address, namespace: server.namespace, site, catalogue, queues: ['control', 'host'] });
+    const running = workers.map((w) => w.run());
+    closers.unshift(async () => {
+      for (const w of workers) w.shutdown();
+      await Promise.allSettled(running);
+      await close();
+    });
+    // A 153-task child's history is over gRPC's default 4 MiB (every task's input carries the whole plan).
+    const connection = await Connection.connect({ address: server.address, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
+    closers.unshift(() => connection.close());
+    const client = new Client({ connection, namespace: server.namespace });
+
+    let runId = 0;
+    const ours = async (sig: string) => {
+      const workflowId = `bench-${sig}-${runId++}`;
+      const startedAt = performance.now();
+      const handle = await startRelease(client, site, catalogue, { release: '9', sig, hashed: true, fullRun: true, composeOnly: true }, { workflowId });
+      const result = await handle.result();
+      const clientMs = performance.now() - startedAt;
+      if (result.outcome !== 'composed') throw new Error(`${workflowId} ended ${result.outcome}, not composed`);
+      const parent = (await handle.fetchHistory()).events ?? [];
+      const childId = parent.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (!childId) throw new Error(`${workflowId} started no compose child`);
+      const child = (await client.workflow.getHandle(childId).fetchHistory()).events ?? [];
+      const composeDir = await fs.realpath(latestLink(site, '9', sig));
+      // The next round composes from nothing again, as the plain loop does: no `latest` to seed from.
+      await fs.rm(latestLink(site, '9', sig));
+      return { timeline: childTimeline(child, o.parallelism), clientMs, composeDir };
+    };
+    const planFor = (sig: string, i: number) =>
+      planCompose(
+        releaseRequestSchema.parse({ release: '9', sig, hashed: true, fullRun: true }),
+        { sigFile: catalogue[sig]!, entry: catalogue[sig]!.releases['9']!, revision: '9.7' },
+        site,
+        composeStamp(Date.UTC(2026, 0, 1, 0, 0, i)),
+      );
+
+    const ratios: Array<{ label: string; tasks: number; ratio: number }> = [];
+    let warmedUp = false;
+    for (const shape of shapes) {
+      const tasks = planTasks(planFor(shape.sig, 0)).length;
+      // One warm-up of each side (page cache, Python bytecode, the worker's first workflow tasks), once.
+      if (!warmedUp) {
+        await fs.rm((await ours(shape.sig)).composeDir, { recursive: true });
+        await plainReposyncLoop(planFor(shape.sig, 999), path.join(tmp, 'plain-warm'));
+        warmedUp = true;
+      }
+      const timelines: ChildTimeline[] = [];
+      const clientMs: number[] = [];
+      const plainMs: number[] = [];
+      let size = { files: 0, bytes: 0 };
+      for (let i = 0; i < o.runs; i++) {
+        const a = await ours(shape.sig);
+        timelines.push(a.timeline);
+        clientMs.push(a.clientMs);
+        size = await dirStats(a.composeDir);
+        await fs.rm(a.composeDir, { recursive: true });
+        const base = path.join(tmp, `plain-${shape.sig}-${i}`);
+        const b = await plainReposyncLoop(planFor(shape.sig, 100 + i), base);
+        plainMs.push(b.ms);
+        const bs = await dirStats(b.dir);
+        if (bs.files !== size.files) throw new Error(`plain sync got ${bs.files} packages, the workflow ${size.files}`);
+        await fs.rm(base, { recursive: true });
+      }
+      const pick = (f: (t: ChildTimeline) => number) => median(timelines.map(f));
+      const fetch = pick((t) => t.fetchMs);
+      const plain = median(plainMs);
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      console.log(`workflow, ${tasks} tasks (${shape.repos.length} repos × ${shape.arches.length} arches), ${size.files} packages, ${(size.bytes / 1048576).toFixed(1)} MB, parallelism ${o.parallelism}, ${o.runs} runs (medians):`);
+      console.log(`  composeSig start → last reposync done ${s(fetch)} (${(size.files / (fetch / 1000)).toFixed(1)} packages/s)`);
+      console.log(`  plain dnf reposync loop               ${s(plain)} (${(size.files / (plain / 1000)).toFixed(1)} packages/s)`);
+      console.log(`  prepareCompose ${s(pick((t) => t.prepareMs))}; tasks queued (scheduled → started) ${s(pick((t) => t.queueMsSum))} summed, ${s(pick((t) => t.queueMsMax))} at most; slot refill (a task done → the next scheduled) ${s(pick((t) => t.refillMsSum))} summed over ${Math.max(0, tasks - o.parallelism)} refills; task work ${s(pick((t) => t.runMsSum))} summed`);
+      console.log(`  verifyCompose ${s(pick((t) => t.verifyMs))}, manifest + latest flip ${s(pick((t) => t.afterVerifyMs))}; whole child ${s(pick((t) => t.childMs))} (${pick((t) => t.events)} events); whole sigRelease run as the client saw it ${s(median(clientMs))}`);
+      // Slots standing empty while the server and the workflow hand the next task over, spread over the slots.
+      const gaps = (pick((t) => t.queueMsSum) + pick((t) => t.refillMsSum)) / o.parallelism;
+      console.log(`  orchestration gaps ≈ (queued + refill) / parallelism = ${s(gaps)} of the ${s(fetch)} span (${((gaps / fetch) * 100).toFixed(1)}%)`);
+      const ratio = fetch / plain;
+      console.log(`overhead_ratio_${shape.label}=${ratio.toFixed(3)}`);
+      ratios.push({ label: shape.label, tasks, ratio });
+    }
+    return ratios;
+  } finally {
+    for (const c of closers) await c().catch((e: unknown) => console.error(`bench clean-up: ${(e as Error).message}`));
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
