@@ -137,22 +137,6 @@ describe('compose stage', () => {
     });
   });
 
-  it('an unchanged SIG\'s full run downloads no package: the new folder is seeded from latest', async () => {
-    const { yum } = await coreFixture();
-    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl });
-    await withWorkers({ site }, async ({ client, taskQueue }) => {
-      const first = await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('full1'), runtime: fast })).result();
-      await nextStamp();
-      yum.resetCounters();
-      const second = await (await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('full2'), runtime: fast })).result();
-      expect(second.composeDir).not.toBe(first.composeDir);
-      expect(second.compose.downloaded).toBe(0);
-      expect(second.compose.skipped).toBe(first.compose.downloaded);
-      expect(yum.log.filter((r) => r.method === 'GET' && r.path.endsWith('.rpm'))).toEqual([]);
-      expect(treeDigest(path.join(second.composeDir!, 'compose'))).toEqual(treeDigest(path.join(first.composeDir!, 'compose')));
-    });
-  });
-
   it('a failed verification of an in-place update leaves latest and its tree as they were', async () => {
     const { tree, yum } = await coreFixture();
     const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { compose: { repoclosure: true } } });
