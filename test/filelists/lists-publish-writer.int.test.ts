@@ -5,8 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import { publishFileLists, type PublishFileListsInput } from '../../activities/filelists.js';
 import { startRelease } from '../../src/client.js';
 import { productionCategory } from '../../src/paths.js';
 import { fileListWriterId, type FileListWriterResult } from '../../workflows/fileListWriter.js';
@@ -14,29 +12,7 @@ import { fileListsRequestedSignal } from '../../workflows/messages.js';
 import type { ReleaseResult } from '../../workflows/releaseRun.js';
 import { failureChain, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { Hold } from '../operations/fakes.js';
-
-/** Walks counted, the first one parked at `hold`, and the most that ran at once. */
-function countedWalks(hold: Hold) {
-  const state = { walks: 0, inFlight: 0, mostAtOnce: 0 };
-  const walk = async (input: PublishFileListsInput) => {
-    state.walks++;
-    state.inFlight++;
-    state.mostAtOnce = Math.max(state.mostAtOnce, state.inFlight);
-    try {
-      if (state.walks === 1) await hold.wait();
-      return await publishFileLists(input);
-    } finally {
-      state.inFlight--;
-    }
-  };
-  return { state, walk };
-}
-
-/** Signals the writer has received (signal-with-start's included), read from its history. */
-async function signalsReceived(client: Client, workflowId: string): Promise<number> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
-}
+import { countedWalks, signalsReceived } from './writer-support.js';
 
 describe('lists publish through the level writer', () => {
   it('a lists publish arriving while a release\'s walk runs is answered by the writer\'s next walk, never a walk beside it', async () => {

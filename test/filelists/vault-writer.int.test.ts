@@ -4,8 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { publishFileLists, type PublishFileListsInput } from '../../activities/filelists.js';
+import type { WorkflowHandle } from '@temporalio/client';
 import { startVault } from '../../src/lifecycle/start.js';
 import { vaultSigDir } from '../../src/lifecycle/vault.js';
 import { productionReleaseDir } from '../../src/paths.js';
@@ -14,28 +13,7 @@ import { fileListsRequestedSignal, statusQuery } from '../../workflows/messages.
 import type { ReleaseResult } from '../../workflows/releaseRun.js';
 import { testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { Hold } from '../operations/fakes.js';
-
-/** Walks counted, the first one parked at `hold`, and the most that ran at once. */
-function countedWalks(hold: Hold) {
-  const state = { walks: 0, inFlight: 0, mostAtOnce: 0 };
-  const walk = async (input: PublishFileListsInput) => {
-    state.walks++;
-    state.inFlight++;
-    state.mostAtOnce = Math.max(state.mostAtOnce, state.inFlight);
-    try {
-      if (state.walks === 1) await hold.wait();
-      return await publishFileLists(input);
-    } finally {
-      state.inFlight--;
-    }
-  };
-  return { state, walk };
-}
-
-async function signalsReceived(client: Client, workflowId: string): Promise<number> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
-}
+import { countedWalks, signalsReceived } from './writer-support.js';
 
 async function atGate(handle: WorkflowHandle): Promise<void> {
   await waitFor(`${handle.workflowId} to wait at the gate`, async () => {
