@@ -71,7 +71,8 @@ export function createActivities(deps: ReleaseDeps) {
     // The paths are checked inside (publishConfined.ts), and what production keeps comes from the catalogue there.
     syncToProduction: requiringRoots(site, ['staging', 'production'], fencedProductionWrite(site, activities.syncToProduction)),
     hardlinkRelease: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.hardlinkRelease)),
-    publishFileLists: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.publishFileLists)),
+    // List walks only check the fence: their token arrives through a list-writer request, which must never raise it.
+    publishFileLists: requiringRoots(site, ['production'], fencedProductionWrite(site, activities.publishFileLists, 'check')),
     // Staging's and production's markers say which composes they hold: an unmounted share must not look like "none".
     pruneComposes: requiringRoots(site, ROOT_KINDS, activities.pruneComposes),
     // The vault copy writes under the production root as the lock's holder: fenced like every production write.

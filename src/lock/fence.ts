@@ -70,6 +70,19 @@ export async function admitProductionWrite(productionRoot: string, token: number
   return verdict;
 }
 
+/**
+ * Checks, without claiming, that the holder of grant `token` is not fenced out: a later holder that started writing
+ * refuses it (FencedOutError); otherwise the fence is left as it is. For writes that only describe production (the
+ * file-list walks): their token comes through a request anyone who may signal the list writer can send, so it must
+ * never raise the fence (a forged high token would fence out every real holder after it).
+ */
+export async function checkProductionWrite(productionRoot: string, token: number): Promise<FenceVerdict> {
+  const stored = await readFence(productionRoot);
+  const verdict = fenceVerdict(stored, token);
+  if (verdict === 'fenced-out') throw new FencedOutError(token, stored!, productionRoot);
+  return verdict;
+}
+
 async function removeLowerTokens(dir: string, below: number): Promise<void> {
   for (const name of await fs.readdir(dir)) {
     if (/^[0-9]{1,16}$/.test(name) && Number(name) < below) await fs.rm(path.join(dir, name), { force: true });

@@ -10,6 +10,11 @@ import { fencedProductionWrite } from '../../activities/fence.js';
 import { publishFileLists } from '../../src/filelists/publish.js';
 import type { SiteConfig } from '../../src/config/schema.js';
 import { admitProductionWrite, fencePath, readFence } from '../../src/lock/fence.js';
+import { createActivities } from '../../activities/index.js';
+import { productionCategory } from '../../src/paths.js';
+import { loadCatalogue, parseSite } from '../../src/config/load.js';
+import { localSiteRaw } from '../../src/config/local.js';
+import { initRoots } from '../../src/config/roots.js';
 
 function productionTree(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-walk-fence-'));
@@ -20,7 +25,7 @@ function productionTree(): string {
   return root;
 }
 
-/** The fenced list publication as the worker builds it, with `during` run while the walk is under way. */
+/** The fenced list publication as the worker builds it (check only), with `during` run while the walk is under way. */
 function fencedWalk(root: string, during: () => Promise<void> | void) {
   const site = { productionRoot: root } as SiteConfig;
   return fencedProductionWrite(site, async (input: { dir: string }, recheckFence) => {
@@ -36,7 +41,7 @@ function fencedWalk(root: string, during: () => Promise<void> | void) {
       },
       beforePublish: recheckFence,
     });
-  });
+  }, 'check');
 }
 
 describe('fenced file-list walks', () => {
@@ -60,7 +65,8 @@ describe('fenced file-list walks', () => {
     const result = await fencedWalk(root, () => undefined)({ dir: root, fenceToken: 100 });
     expect(result.changed).toContain('fullfiletimelist-rocky');
     expect(fs.readFileSync(path.join(root, 'fullfiletimelist-rocky'), 'utf8')).toContain('sig/19/a.rpm');
-    expect(await readFence(root)).toBe(100);
+    // A walk only checks the fence: it leaves it where the content writes put it (here: nobody wrote yet).
+    expect(await readFence(root)).toBeNull();
   });
 
   it('a walk started after a later grant wrote is refused before it walks', async () => {
@@ -72,5 +78,27 @@ describe('fenced file-list walks', () => {
     })({ dir: root, fenceToken: 100 }).catch((e: unknown) => e);
     expect((err as ApplicationFailure).type).toBe('FencedOut');
     expect(walked).toBe(false);
+  });
+
+  it('a forged token in a list request cannot raise the fence: the worker\'s walk checks it, never claims it', async () => {
+    // Anyone who may signal the list writer can put a token in a request; the walk presents the highest one. If a
+    // walk raised the fence, a token far ahead of the lock's would fence out every real holder after it.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-walk-fence-site-'));
+    const site = parseSite(localSiteRaw(root, { repoBaseUrl: 'http://127.0.0.1:9/unused' }), 'test site config');
+    initRoots(site);
+    const category = productionCategory(site);
+    fs.mkdirSync(path.join(category, '9', 'core'), { recursive: true });
+    fs.writeFileSync(path.join(category, '9', 'core', 'a.rpm'), 'a');
+    const acts = createActivities({ site, catalogue: loadCatalogue() });
+    await admitProductionWrite(site.productionRoot, 100);
+    const forged = 9_000_000_000_000;
+    const listed = await acts.publishFileLists({ dir: category, module: 'sig', fenceToken: forged });
+    expect(listed.changed.length).toBeGreaterThan(0);
+    expect(await readFence(site.productionRoot)).toBe(100);
+    // The real holder still writes; a stale one is still refused, by the same worker's walk.
+    await expect(admitProductionWrite(site.productionRoot, 101)).resolves.toBe('raise');
+    const stale = await acts.publishFileLists({ dir: category, module: 'sig', fenceToken: 100 }).catch((e: unknown) => e);
+    expect((stale as ApplicationFailure).type).toBe('FencedOut');
+    expect(await readFence(site.productionRoot)).toBe(101);
   });
 });
