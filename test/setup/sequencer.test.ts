@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectedSeconds, longestFirst } from './sequencer.js';
 
@@ -18,5 +19,15 @@ describe('longest-first test order', () => {
 
   it('has a recorded time for the suite\'s longest files', () => {
     expect(expectedSeconds('test/cli/stop-signals.int.test.ts')).toBeGreaterThan(60);
+  });
+
+  it('has a recorded time for every test file, above zero for each integration file', () => {
+    const weights: Record<string, number> = JSON.parse(readFileSync(new URL('./file-weights.json', import.meta.url), 'utf8'));
+    const files = (readdirSync('test', { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => `test/${f}`);
+    expect(files.length).toBeGreaterThan(100);
+    expect(files.filter((f) => !(f in weights))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.int.test.ts') && !(weights[f]! > 0))).toEqual([]);
   });
 });
