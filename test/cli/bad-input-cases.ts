@@ -1,6 +1,6 @@
 // Bad input for every sigrelease command, as an operator types it: each must be refused with exit code 2 and one
 // line naming the value, before anything connects, so the answer is the same whether a server is up or not.
-// Used by bad-input-offline.test.ts (nothing listens) and bad-input-online.int.test.ts (the dev server is up).
+// Used by bad-input.int.test.ts, which runs them with nothing listening and with the dev server up.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

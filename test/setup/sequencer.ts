@@ -1,4 +1,4 @@
-// Runs the longest test files first, whichever project they belong to, so that on two workers no long file starts
+// Runs the longest test files first, whichever project they belong to, so that on the workers no long file starts
 // last and leaves one worker idle while it finishes. vitest's own order needs its results cache (a fresh clone,
 // as on CI, has none, and then it orders by file size, which is not time here); this order comes from the
 // committed wall times of one full run (file-weights.json, refreshed by hand when the suite changes much).
