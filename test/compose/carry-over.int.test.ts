@@ -2,37 +2,19 @@
 // fixture server, a task whose upstream repomd.xml is byte-identical to what latest's compose recorded is carried
 // over (linked whole, no dnf); a task whose repomd.xml changed goes through dnf while its siblings are carried over.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRelease } from '../../src/client.js';
-import { composeStamp, latestLink } from '../../src/paths.js';
-import { CORE9_KEY_GIT_PATH, CORE9_PROJECT_ID, addPackage, buildYumrepofs, fixtureSpecForSig, startYumrepofs, type FixtureTree, type YumrepofsServer } from '../fixtures/yumrepofs.js';
-import { testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
+import { latestLink } from '../../src/paths.js';
+import { addPackage } from '../fixtures/yumrepofs.js';
+import { testCatalogue, testSite, uniqueQueue, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
+import { coreFixtures, nextStamp } from './fixture-support.js';
 import { CREATEREPO_EXITS } from '../../src/tools/exit-codes.js';
 import { runToolChecked } from '../../src/tools/run.js';
 import type { ComposeManifest } from '../../src/compose/report.js';
 
-async function nextStamp(): Promise<void> {
-  const stamp = composeStamp(Date.now());
-  await waitFor('the compose stamp to move to the next second', async () => (composeStamp(Date.now()) !== stamp ? true : undefined), 5_000, 50);
-}
-
-const servers: YumrepofsServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function coreFixture(): Promise<{ tree: FixtureTree; yum: YumrepofsServer }> {
-  const tree = await buildYumrepofs(
-    fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-carry-yum-')),
-    fixtureSpecForSig({ projectId: CORE9_PROJECT_ID, repos: { 'core-common': ['x86_64'], 'core-infra': ['x86_64'] }, keyGitPath: CORE9_KEY_GIT_PATH }),
-  );
-  const yum = await startYumrepofs({ root: tree.root });
-  servers.push(yum);
-  return { tree, yum };
-}
+const coreFixture = coreFixtures('carry');
 
 const base = { release: '9', sig: 'core', arches: ['x86_64'], composeOnly: true, hashed: true, fullRun: true };
 const fast = { timeouts: { heartbeat: '10s', retryInitial: '500ms', maxAttempts: 2 } };

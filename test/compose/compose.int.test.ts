@@ -1,54 +1,27 @@
 // The compose stage through the real workflow (compose-only runs): layouts, in-place updates, failures that
 // keep `latest` where it was, and cancellation that leaves no dnf behind.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startRelease } from '../../src/client.js';
 import { composeStamp, latestLink } from '../../src/paths.js';
 import { statusQuery } from '../../workflows/messages.js';
 import {
-  CORE9_KEY_GIT_PATH,
-  CORE9_PROJECT_ID,
   FIXTURE_MTIME,
   addPackage,
   breakPackage,
-  buildYumrepofs,
-  fixtureSpecForSig,
   removePackage,
-  startYumrepofs,
-  type FixtureTree,
-  type YumrepofsServer,
 } from '../fixtures/yumrepofs.js';
 import { failureChain, testCatalogue, testSite, uniqueQueue, waitFor, withWorkers } from '../helpers/temporal.js';
 import { treeDigest } from '../helpers/trees.js';
+import { coreFixtures, nextStamp } from './fixture-support.js';
 import { CREATEREPO_EXITS } from '../../src/tools/exit-codes.js';
 import { runToolChecked } from '../../src/tools/run.js';
 import { ROOT_MARKER_FILE } from '../../src/config/roots.js';
 
-/** Composes are dated to the second: wait until the next run gets a folder of its own. */
-async function nextStamp(): Promise<void> {
-  const stamp = composeStamp(Date.now());
-  await waitFor('the compose stamp to move to the next second', async () => (composeStamp(Date.now()) !== stamp ? true : undefined), 5_000, 50);
-}
-
-const servers: YumrepofsServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-/** A small core 9 (x86_64 only) fixture of its own, so tests can change it without disturbing each other. */
-async function coreFixture(): Promise<{ tree: FixtureTree; yum: YumrepofsServer }> {
-  const tree = await buildYumrepofs(
-    fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-compose-yum-')),
-    fixtureSpecForSig({ projectId: CORE9_PROJECT_ID, repos: { 'core-common': ['x86_64'], 'core-infra': ['x86_64'] }, keyGitPath: CORE9_KEY_GIT_PATH }),
-  );
-  const yum = await startYumrepofs({ root: tree.root });
-  servers.push(yum);
-  return { tree, yum };
-}
+const coreFixture = coreFixtures('compose');
 
 const base = { release: '9', sig: 'core', arches: ['x86_64'], composeOnly: true };
 const fast = { timeouts: { heartbeat: '10s', retryInitial: '500ms', maxAttempts: 2 } };
