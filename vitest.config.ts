@@ -11,7 +11,8 @@ export default defineConfig({
     sequence: { sequencer: LongestFirstSequencer },
     // Three test processes on two cores: many integration tests wait (retry back-off, heartbeat timeouts, grace
     // periods, slowed fixture servers), and with two processes the cores stood idle 14% of a run (vmstat); with
-    // three, under 4%, and the run took 873 s instead of 966 s (process accounting: the same CPU either way).
+    // three, 1-5%, and vitest took 873-948 s over four runs instead of 940-1,072 s (process accounting: the same
+    // CPU either way).
     maxWorkers: 3,
     testTimeout: 120_000,
     hookTimeout: 180_000,
