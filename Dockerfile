@@ -42,7 +42,7 @@ RUN node --import tsx deploy/bundle-workflows.ts /app/dist/workflow-bundle.js
 FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      rsync dnf dnf-plugins-core createrepo-c rpm util-linux gpg ca-certificates \
+      rsync dnf dnf-plugins-core createrepo-c rpm util-linux gpg gpg-agent ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 ARG SIGRELEASE_UID=10004

@@ -129,7 +129,8 @@ async function runRepoclosure(plan: ComposePlan, layout: ComposeLayout, tasks: R
         `--setopt=persistdir=${state}/persist`,
         'repoclosure', ...resolveFrom.map((s) => `--repo=${s}`), `--check=${section(t)}`, '--forcearch', t.arch,
       ],
-      { env: DNF_ENV },
+      // A lookaside with repo_gpgcheck is checked in dnf's TMPDIR: any agent of it is stopped after the run.
+      { env: DNF_ENV, privateTmp: true },
     );
     // A missing dnf is the host's fault; any other failure is a verdict on the compose (an unreachable lookaside
     // included) and is reported as a verification problem, quoting dnf.

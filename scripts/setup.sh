@@ -28,6 +28,8 @@ command -v rpmbuild >/dev/null || need+=(rpm)
 command -v rpmsign >/dev/null || need+=(rpm)
 command -v hardlink >/dev/null || need+=(util-linux)
 command -v gpg >/dev/null || need+=(gpg)
+# dnf's signature checks start one; a test starts real ones to prove none is left behind.
+command -v gpg-agent >/dev/null || need+=(gpg-agent)
 command -v curl >/dev/null || need+=(curl)
 # Repository metadata may be zstd (EL10, Fedora), xz or bzip2: verification decompresses with these.
 command -v zstd >/dev/null || need+=(zstd)

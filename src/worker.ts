@@ -8,6 +8,7 @@ import type { Catalogue } from './config/load.js';
 import type { SiteConfig } from './config/schema.js';
 import { connectionOptions, resolveTemporalAccess, tokenFileRefresher, type TemporalAccess } from './config/connection.js';
 import { resolveWebhookUrl } from './config/secrets.js';
+import { sweepPrivateTmps } from './tools/private-tmp.js';
 
 export { WORKFLOWS_PATH };
 
@@ -73,6 +74,8 @@ export function workerAccess(site: SiteConfig, env: NodeJS.ProcessEnv): Pick<Wor
 }
 
 export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Worker[]; close(): Promise<void> }> {
+  // What a worker killed before its clean-up left in its tool runs' private TMPDIRs (gpg-agents, GnuPG homes).
+  await sweepPrivateTmps();
   const options = connectionOptions({ address: setup.address, tls: setup.tls ?? false, ...(setup.apiKey !== undefined ? { apiKey: setup.apiKey } : {}) });
   const connection = await NativeConnection.connect(options);
   const clientConnection = await Connection.connect(options).catch(async (e: unknown) => {

@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { activityContext } from '../activityContext.js';
+import { makePrivateTmp, removePrivateTmp } from './private-tmp.js';
 import { classifyToolExit, describeToolFailure, type ExitTable, type ToolFailureClass } from './exit-codes.js';
 
 export interface RunToolOptions {
@@ -43,6 +44,11 @@ export interface RunToolOptions {
    * dies with its parent, and a cancel or timeout kills it; only a CLI that a person runs sets this.
    */
   terminal?: boolean;
+  /**
+   * A TMPDIR of the run's own, removed once the group is gone, after stopping any gpg-agent started for a GnuPG
+   * home inside it (src/tools/private-tmp.ts): for dnf, whose signature checks start agents outside the group.
+   */
+  privateTmp?: boolean;
 }
 
 export interface RunToolResult {
@@ -159,11 +165,12 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
   installExitHook();
 
   const stdoutFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : undefined;
+  const tmpDir = opts.privateTmp ? makePrivateTmp() : undefined;
   const child = spawn(setprivPath(), ['--pdeathsig', 'KILL', '--', tool, ...args], {
     detached: !opts.terminal,
     cwd: opts.cwd,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', stdoutFd ?? 'pipe', 'pipe'],
-    env: { ...process.env, LC_ALL: 'C', LANG: 'C', ...opts.env },
+    env: { ...process.env, LC_ALL: 'C', LANG: 'C', ...opts.env, ...(tmpDir ? { TMPDIR: tmpDir } : {}) },
   });
   if (stdoutFd !== undefined) closeSync(stdoutFd);
   // A program that exits before reading all of its input must not fail the run with EPIPE: its exit code speaks.
@@ -236,6 +243,7 @@ export async function runTool(tool: string, args: readonly string[], opts: RunTo
     if (timer) clearTimeout(timer);
     stopKill?.();
     if (pgid !== undefined) liveGroups.delete(pgid);
+    if (tmpDir) await removePrivateTmp(tmpDir);
   }
 }
 

@@ -342,7 +342,7 @@ describe('the worker image (Dockerfile, .dockerignore)', () => {
 
   it('installs the repository tools, production dependencies only, and prebuilds the workflow bundle', () => {
     const apt = /apt-get install[^\n]*\\\n([^\n]+)/.exec(dockerfile)?.[1]?.trim().split(/\s+/) ?? [];
-    for (const pkg of ['rsync', 'dnf', 'dnf-plugins-core', 'createrepo-c', 'rpm', 'util-linux', 'gpg', 'ca-certificates']) expect(apt).toContain(pkg);
+    for (const pkg of ['rsync', 'dnf', 'dnf-plugins-core', 'createrepo-c', 'rpm', 'util-linux', 'gpg', 'gpg-agent', 'ca-certificates']) expect(apt).toContain(pkg);
     expect(dockerfile).toContain('--no-install-recommends');
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     // tsx runs the sources at run time, so it must be a production dependency.
