@@ -31,8 +31,11 @@ export async function freePort(): Promise<number> {
 }
 
 export interface DevServerOptions {
-  /** SQLite file; kept across restarts so runs survive a server restart. */
-  dbFile: string;
+  /**
+   * SQLite file, kept across restarts so runs survive a server restart. Without it the server keeps its state in
+   * memory (the test suite's shared server, which no test restarts: no fsync per write, less CPU).
+   */
+  dbFile?: string;
   port?: number;
   uiPort?: number;
   /** Web UI on unless headless. */
@@ -63,14 +66,14 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const port = opts.port ?? (await freePort());
   const uiPort = opts.headless ? undefined : (opts.uiPort ?? (await freePort()));
   const namespace = opts.namespace ?? 'default';
-  fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(port),
     // The CLI registers the search attributes in every namespace it creates at start, not only the first.
     ...[namespace, ...(opts.extraNamespaces ?? [])].flatMap((ns) => ['--namespace', ns]),
-    '--db-filename', opts.dbFile,
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     '--log-level', 'error',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',

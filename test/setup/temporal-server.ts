@@ -17,7 +17,6 @@ declare module 'vitest' {
     temporalAddress: string;
     /** The namespaces the server was started with, one per integration test file (see testNamespace()). */
     temporalNamespaces: string[];
-    temporalDbFile: string;
     temporalPort: number;
     temporalUiUrl: string;
     /** The workflow bundle this run built once from the current sources (see clean-env.ts). */
@@ -31,13 +30,13 @@ const SERVER_DEFAULT_NAMESPACE = 'default';
 export default async function setup(project: TestProject) {
   const namespaces = [...namespacesForTestFiles(integrationTestFiles()).values()];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-temporal-'));
-  const dbFile = path.join(dir, 'temporal.db');
   // Every worker of the run, in a test's process or its own, loads this one bundle instead of running webpack
   // again (seconds of CPU each, in ~35 test processes and the worker processes some tests start). It is built
   // from the same entry and options as a worker's own bundle, the way a deployed worker gets its bundle.
   const bundleFile = path.join(dir, 'workflow-bundle.js');
   const [server] = await Promise.all([
-    startDevServer({ dbFile, headless: false, logFile: path.join(dir, 'server.log'), namespace: SERVER_DEFAULT_NAMESPACE, extraNamespaces: namespaces }),
+    // In memory: no test restarts this server (server-restart.int starts its own), and a file costs an fsync per write.
+    startDevServer({ headless: false, logFile: path.join(dir, 'server.log'), namespace: SERVER_DEFAULT_NAMESPACE, extraNamespaces: namespaces }),
     writeWorkflowBundle(bundleFile),
   ]);
   process.on('exit', () => {
@@ -57,7 +56,6 @@ export default async function setup(project: TestProject) {
   }
   project.provide('temporalAddress', server.address);
   project.provide('temporalNamespaces', namespaces);
-  project.provide('temporalDbFile', dbFile);
   project.provide('temporalPort', server.port);
   project.provide('temporalUiUrl', server.uiUrl ?? '');
   project.provide('workflowBundle', bundleFile);
