@@ -1,8 +1,10 @@
 // Test helpers for the publish tests: temp trees, fake yum repos, tree checksums, a consistency reader.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 export async function tempDir(prefix: string): Promise<string> {
@@ -188,22 +190,28 @@ export async function checkRepositories(root: string, report: ReaderReport): Pro
   }
 }
 
-/** Runs `checkRepositories` in a loop until `stop()` resolves the returned promise's report. */
-export function startReader(root: string): { stop: () => Promise<ReaderReport> } {
-  const report: ReaderReport = { rounds: 0, repomdChecks: 0, misses: 0, staleReads: 0, examples: [] };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await checkRepositories(root, report);
-      report.rounds++;
-      await new Promise((r) => setImmediate(r));
-    }
-  })();
+/**
+ * Runs `checkRepositories` in a loop in a process of its own (reader-process.ts) until `stop()`, which resolves with
+ * its report. Resolves once the reader has done a first whole round.
+ */
+export async function startReader(root: string): Promise<{ stop: () => Promise<ReaderReport> }> {
+  const tsx = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
+  const child = spawn(process.execPath, ['--import', tsx, path.join(path.dirname(fileURLToPath(import.meta.url)), 'reader-process.ts'), root], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const check = () => (out.startsWith('ready\n') ? resolve() : undefined);
+    child.stdout!.on('data', check);
+    exited.then((code) => reject(new Error(`the reader exited (${code}) before its first round: ${out}`)));
+  });
   return {
     stop: async () => {
-      running = false;
-      await loop;
-      return report;
+      child.stdin!.end();
+      const code = await exited;
+      const last = out.trim().split('\n').at(-1)!;
+      if (code !== 0) throw new Error(`the reader exited with ${code}: ${out}`);
+      return JSON.parse(last) as ReaderReport;
     },
   };
 }

@@ -121,7 +121,7 @@ describe('consistency for a mirror reading during the production sync', () => {
     await execa('cp', ['-a', production, plain]);
     await stagingV2();
 
-    const staged = startReader(production);
+    const staged = await startReader(production);
     const started = Date.now();
     const r = await syncToProduction({ source: staging, target: production, reportFile: report(), guard, allowLargeDeletion: true, bwlimitKiB: BW });
     const stagedMs = Date.now() - started;
@@ -129,7 +129,7 @@ describe('consistency for a mirror reading during the production sync', () => {
     expect(await treeDigest(production)).toEqual(await treeDigest(staging));
     expect(r.preview.repos['x86_64/core-extra']?.status).toBe('removed');
 
-    const plainReader = startReader(plain);
+    const plainReader = await startReader(plain);
     const plainStarted = Date.now();
     await execa('rsync', ['-a', '--delete', `--bwlimit=${BW}`, `${staging}/`, `${plain}/`]);
     const plainMs = Date.now() - plainStarted;
