@@ -47,6 +47,11 @@ export default defineConfig({
           // there to end a hung test, not to judge speed (bench/ does that), so integration tests get 6 minutes.
           testTimeout: 360_000,
           globalSetup: ['test/setup/temporal-server.ts'],
+          // Integration files share their worker process too: importing the SDK and our modules afresh cost each
+          // of the 40 files a second or more of CPU on a run that is CPU-bound. Nothing in them is per process:
+          // namespaces are per file (testNamespace() reads the running file's path), no file installs an SDK
+          // runtime of its own, and every file ends the workers, servers and processes it starts.
+          isolate: false,
         },
       },
     ],
