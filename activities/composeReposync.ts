@@ -255,7 +255,8 @@ async function runDnfLogged(args: string[], logFile: string, label: string, onOu
       onOutput(stream, text);
     };
     // The log has everything; the result keeps only a short tail of each stream.
-    // privateTmp: a check interrupted mid-way leaves its gpg-agent in dnf's TMPDIR, stopped after the run.
+    // privateTmp: a signature check interrupted mid-way leaves its gpg-agent running; it carries this run's TMPDIR
+    // and is stopped after the run (src/tools/private-tmp.ts).
     const r = await runTool('dnf', args, { env: DNF_ENV, privateTmp: true, onStdout: onData('stdout'), onStderr: onData('stderr'), outputCapChars: 4096 });
     append(`==== ${stamp()} ${label}: ${r.spawnError ? `could not start: ${r.spawnError.message}` : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`}\n`);
     return r;

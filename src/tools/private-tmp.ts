@@ -1,16 +1,15 @@
-// A TMPDIR of a tool run's own, and what is left in it stopped and removed once the run is over.
+// A TMPDIR of a tool run's own, and any gpg-agent the run left behind stopped once the run is over.
 //
-// Why: dnf's librepo checks a repository's signature in a temporary GnuPG home (`$TMPDIR/tmpdir.XXXXXX`), and the
-// gpg-agent that GnuPG starts for it daemonizes: a new session, outside the run's process group, so killing the
-// group does not reach it. librepo stops it when the check ends; a dnf killed mid-check (a cancel, a worker
-// shutdown, a worker's death) leaves the agent running and its home on disk, forever. Found after full test runs:
-// one agent and one `/tmp/tmpdir.*` per interrupted check.
-// With a private TMPDIR per run those homes are ours to find: after the run, every gpg-agent whose --homedir lies
-// inside it is stopped (gpgconf --kill, the agent's own clean exit that also removes its socket; SIGKILL if it does
-// not go) and the folder removed. (An agent also ends by itself once its home is deleted: it watches it with
-// inotify. Removing the folder alone would do on this GnuPG; the explicit stop does not rely on it.)
+// Why: dnf's librepo checks a repository's signature in a temporary GnuPG home, `/tmp/tmpdir.XXXXXX` (always
+// under /tmp: librepo ignores TMPDIR for it, seen with strace), and the gpg-agent GnuPG starts for it daemonizes
+// into a session of its own, so killing the run's process group does not reach it. librepo stops it and removes
+// the home when the check ends; a dnf killed mid-check (a cancel, a worker shutdown, a worker's death) leaves both
+// for good. Found after full test runs: one agent and one `/tmp/tmpdir.*` per interrupted check.
+// What marks an agent as the run's: it inherits dnf's environment, so its TMPDIR is the run's private folder
+// (`/proc/<pid>/environ`). After the run every such agent is stopped (gpgconf --kill, its own clean exit that also
+// removes its socket; SIGKILL if it does not go), librepo's orphaned home removed, and the folder removed.
 // A worker that died before it could clean up (SIGKILL) leaves its folders behind; the next worker on the host
-// sweeps the folders of processes that are gone (sweepPrivateTmps).
+// sweeps the folders, and the agents, of processes that are gone (sweepPrivateTmps).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,23 +24,29 @@ export function makePrivateTmp(tmpRoot = os.tmpdir()): string {
 
 export interface AgentProcess {
   pid: number;
+  /** The GnuPG home it serves (argv `--homedir <dir>`). */
   homedir: string;
+  /** TMPDIR in its environment: inherited from the run that started it. */
+  tmpdir: string | undefined;
 }
 
-/** The gpg-agent processes on this host with the GnuPG home each was started for (argv `--homedir <dir>`). */
+/** The gpg-agent processes on this host we may read, with their GnuPG home and inherited TMPDIR. */
 export function gpgAgents(): AgentProcess[] {
   const found: AgentProcess[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let argv: string[];
+    let environ: string[];
     try {
       argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (path.basename(argv[0] ?? '') !== 'gpg-agent') continue;
+      environ = fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
     } catch {
-      continue; // gone meanwhile
+      continue; // gone meanwhile, or another user's
     }
-    if (path.basename(argv[0] ?? '') !== 'gpg-agent') continue;
     const homedir = homedirOf(argv);
-    if (homedir) found.push({ pid: Number(name), homedir });
+    const tmpdir = environ.find((e) => e.startsWith('TMPDIR='))?.slice('TMPDIR='.length);
+    if (homedir) found.push({ pid: Number(name), homedir, tmpdir });
   }
   return found;
 }
@@ -82,9 +87,18 @@ function gpgconfKill(homedir: string): Promise<void> {
   });
 }
 
-/** Stops every gpg-agent whose GnuPG home lies inside `dir`; resolves with how many there were. */
-export async function stopAgentsInside(dir: string): Promise<number> {
-  const agents = gpgAgents().filter((a) => inside(dir, a.homedir));
+/** librepo's temporary GnuPG home: `tmpdir.` and six characters, directly in /tmp. */
+const LIBREPO_HOME = /^tmpdir\.[A-Za-z0-9]{6}$/;
+function isLibrepoHome(dir: string): boolean {
+  return LIBREPO_HOME.test(path.basename(dir)) && ['/tmp', os.tmpdir()].includes(path.dirname(dir));
+}
+
+/**
+ * Stops every gpg-agent that belongs to the run whose private TMPDIR is `dir` (its inherited TMPDIR is `dir`, or
+ * its home lies inside it) and removes librepo's home of each; resolves with how many there were.
+ */
+export async function stopAgentsOf(dir: string): Promise<number> {
+  const agents = gpgAgents().filter((a) => a.tmpdir === dir || inside(dir, a.homedir));
   for (const home of new Set(agents.map((a) => a.homedir))) await gpgconfKill(home);
   const until = Date.now() + 2000;
   while (agents.some((a) => alive(a.pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
@@ -95,12 +109,15 @@ export async function stopAgentsInside(dir: string): Promise<number> {
       // already gone: the usual case
     }
   }
+  for (const a of agents) {
+    if (isLibrepoHome(a.homedir)) await fs.promises.rm(a.homedir, { recursive: true, force: true }).catch(() => undefined);
+  }
   return agents.length;
 }
 
 /** After a run: its agents stopped, its private TMPDIR removed. Never throws (a folder left is only clutter). */
 export async function removePrivateTmp(dir: string): Promise<void> {
-  await stopAgentsInside(dir).catch(() => 0);
+  await stopAgentsOf(dir).catch(() => 0);
   await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 

@@ -45,8 +45,8 @@ export interface RunToolOptions {
    */
   terminal?: boolean;
   /**
-   * A TMPDIR of the run's own, removed once the group is gone, after stopping any gpg-agent started for a GnuPG
-   * home inside it (src/tools/private-tmp.ts): for dnf, whose signature checks start agents outside the group.
+   * A TMPDIR of the run's own, removed once the group is gone, after stopping any gpg-agent the run started (they
+   * inherit that TMPDIR; src/tools/private-tmp.ts): for dnf, whose signature checks start agents outside the group.
    */
   privateTmp?: boolean;
 }

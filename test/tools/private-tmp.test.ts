@@ -1,6 +1,7 @@
-// A tool run with a private TMPDIR leaves no gpg-agent and no folder behind, however it ends: the agents here are
-// real ones, started the way librepo starts its own (a GnuPG home inside TMPDIR, an agent that daemonizes out of the
-// run's process group), so killing the group alone does not reach them.
+// A tool run with a private TMPDIR leaves no gpg-agent behind, however it ends. The agents here are real ones,
+// started the way librepo starts its own during dnf's signature check: a GnuPG home `/tmp/tmpdir.XXXXXX` (always
+// under /tmp, whatever TMPDIR says) and an agent that daemonizes out of the run's process group, so killing the
+// group does not reach it. What ties the agent to the run is the TMPDIR it inherited.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,21 +10,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gpgAgents, makePrivateTmp, PRIVATE_TMP_PREFIX, sweepPrivateTmps } from '../../src/tools/private-tmp.js';
 import { runTool } from '../../src/tools/run.js';
 
-// Start an agent for a home inside $TMPDIR (as librepo's signature check does), say where, then wait to be killed.
-const START_AGENT = 'h="$TMPDIR/tmpdir.test"; mkdir -m 700 "$h" && gpg-agent --homedir "$h" --daemon >/dev/null 2>&1 && echo "$h" && exec sleep 600';
+// As librepo: a home in /tmp itself, an agent for it, then the "check" goes on until killed.
+const START_AGENT = 'h=$(mktemp -d /tmp/tmpdir.XXXXXX) && gpg-agent --homedir "$h" --daemon >/dev/null 2>&1 && echo "home=$h tmp=$TMPDIR"';
 
+const homes: string[] = [];
 const roots: string[] = [];
 afterEach(() => {
-  // Whatever a failed assertion left: no agent of these roots may outlive the test file.
-  for (const root of roots.splice(0)) {
-    for (const a of gpgAgents()) if (a.homedir.startsWith(root)) process.kill(a.pid, 'SIGKILL');
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  // Whatever a failed assertion left: no agent of these tests may outlive the file.
+  for (const a of gpgAgents()) if (homes.includes(a.homedir) || roots.some((r) => a.tmpdir?.startsWith(r))) process.kill(a.pid, 'SIGKILL');
+  for (const d of [...homes.splice(0), ...roots.splice(0)]) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function agentsInside(dir: string) {
-  return gpgAgents().filter((a) => a.homedir.startsWith(`${dir}/`));
-}
+const agentOf = (home: string) => gpgAgents().filter((a) => a.homedir === home);
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -33,27 +31,46 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   }
 }
 
+function parse(out: string): { home: string; tmp: string } {
+  const m = /home=(\S+) tmp=(\S+)/.exec(out);
+  if (!m) throw new Error(`no home in ${JSON.stringify(out)}`);
+  homes.push(m[1]!);
+  return { home: m[1]!, tmp: m[2]! };
+}
+
 describe('runTool with a private TMPDIR', () => {
   it('a run killed while its agent runs (dnf cancelled mid-check) leaves neither the agent nor its home', async () => {
     const ac = new AbortController();
-    let home = '';
-    const run = runTool('sh', ['-c', START_AGENT], { privateTmp: true, signal: ac.signal, onStdout: (t) => (home += t.trim()) });
-    await until('the agent to start', () => home !== '' && gpgAgents().some((a) => a.homedir === home));
-    const tmp = path.dirname(home);
+    let out = '';
+    const run = runTool('sh', ['-c', `${START_AGENT} && exec sleep 600`], { privateTmp: true, signal: ac.signal, onStdout: (t) => (out += t) });
+    await until('the agent to start', () => /home=/.test(out) && agentOf(parse(out).home).length === 1);
+    const { home, tmp } = parse(out);
+    expect(agentOf(home)[0]!.tmpdir).toBe(tmp);
     expect(path.basename(tmp)).toMatch(new RegExp(`^${PRIVATE_TMP_PREFIX}${process.pid}-`));
     ac.abort(new Error('cancelled'));
     await expect(run).rejects.toThrow('cancelled');
-    expect(agentsInside(tmp)).toEqual([]);
+    expect(agentOf(home)).toEqual([]);
+    expect(fs.existsSync(home)).toBe(false);
     expect(fs.existsSync(tmp)).toBe(false);
   });
 
-  it('a run that ends by itself is cleaned up too, and the program saw the folder as its TMPDIR', async () => {
-    const r = await runTool('sh', ['-c', `${START_AGENT.replace(' && exec sleep 600', '')}; echo "tmp=$TMPDIR"`], { privateTmp: true });
+  it('a run that ends by itself with its agent still running is cleaned up too', async () => {
+    const r = await runTool('sh', ['-c', START_AGENT], { privateTmp: true });
     expect(r.exitCode).toBe(0);
-    const tmp = /tmp=(.*)/.exec(r.stdout)![1]!;
-    expect(r.stdout).toContain(`${tmp}/tmpdir.test`);
-    expect(agentsInside(tmp)).toEqual([]);
+    const { home, tmp } = parse(r.stdout);
+    expect(agentOf(home)).toEqual([]);
+    expect(fs.existsSync(home)).toBe(false);
     expect(fs.existsSync(tmp)).toBe(false);
+  });
+
+  it("leaves alone an agent that is not the run's (another dnf's check, still going)", async () => {
+    const other = fs.mkdtempSync('/tmp/tmpdir.');
+    homes.push(other);
+    expect(spawnSync('gpg-agent', ['--homedir', other, '--daemon'], { stdio: 'ignore' }).status).toBe(0);
+    const r = await runTool('sh', ['-c', START_AGENT], { privateTmp: true });
+    expect(agentOf(parse(r.stdout).home)).toEqual([]);
+    expect(agentOf(other)).toHaveLength(1);
+    expect(fs.existsSync(other)).toBe(true);
   });
 
   it('without the option the run keeps the worker TMPDIR', async () => {
@@ -69,14 +86,16 @@ describe('sweepPrivateTmps', () => {
     // A pid that certainly belonged to a process that is gone now.
     const deadPid = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
     const dead = path.join(root, `${PRIVATE_TMP_PREFIX}${deadPid}-abc123`);
-    fs.mkdirSync(path.join(dead, 'tmpdir.x'), { recursive: true, mode: 0o700 });
-    const agent = spawnSync('gpg-agent', ['--homedir', path.join(dead, 'tmpdir.x'), '--daemon'], { stdio: 'ignore' });
-    expect(agent.status).toBe(0);
-    expect(agentsInside(dead)).toHaveLength(1);
+    fs.mkdirSync(dead);
+    const started = spawnSync('sh', ['-c', START_AGENT], { encoding: 'utf8', env: { ...process.env, TMPDIR: dead } });
+    expect(started.status).toBe(0);
+    const { home } = parse(started.stdout);
+    expect(agentOf(home)).toHaveLength(1);
     const live = makePrivateTmp(root);
 
     expect(await sweepPrivateTmps(root)).toEqual([dead]);
-    expect(agentsInside(dead)).toEqual([]);
+    expect(agentOf(home)).toEqual([]);
+    expect(fs.existsSync(home)).toBe(false);
     expect(fs.existsSync(dead)).toBe(false);
     expect(fs.existsSync(live)).toBe(true);
   });
