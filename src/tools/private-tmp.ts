@@ -102,11 +102,14 @@ export async function stopAgentsOf(dir: string): Promise<number> {
   for (const home of new Set(agents.map((a) => a.homedir))) await gpgconfKill(home);
   const until = Date.now() + 2000;
   while (agents.some((a) => alive(a.pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  // Those still there after gpgconf asked them to go; looked up again, so a pid reused meanwhile is not hit.
+  const stuck = new Set(gpgAgents().map((a) => a.pid));
   for (const a of agents) {
+    if (!stuck.has(a.pid)) continue;
     try {
       process.kill(a.pid, 'SIGKILL');
     } catch {
-      // already gone: the usual case
+      // gone meanwhile
     }
   }
   for (const a of agents) {
