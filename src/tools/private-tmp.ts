@@ -74,6 +74,8 @@ function alive(pid: number): boolean {
   }
 }
 
+// Not through runTool: this runs inside runTool's own clean-up, also after a cancel (runTool refuses to start under
+// an aborted signal), and gpgconf only asks the agent to exit; it gets a timeout of its own.
 function gpgconfKill(homedir: string): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn('gpgconf', ['--homedir', homedir, '--kill', 'gpg-agent'], { stdio: 'ignore' });
