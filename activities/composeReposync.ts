@@ -188,7 +188,6 @@ async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResu
     parser.end();
   } finally {
     clearInterval(dnfTimer);
-    await stopGpgAgents(stateDir, rpmRoot);
   }
   if (exit.spawnError) {
     const missing = classifyToolExit(DNF_EXITS, exit)!;
@@ -267,24 +266,6 @@ async function runDnfLogged(args: string[], logFile: string, label: string, onOu
   } finally {
     await writes;
     await log.close();
-  }
-}
-
-/**
- * With repo_gpgcheck, dnf imports the repo key into a keyring in its cache (`<cache>/<repo>-<hash>/pubring`),
- * which starts a gpg-agent that outlives dnf: one per task and run, for as long as the compose folder exists.
- * (The seed's containers took theirs down with them.) Stop them once dnf has exited.
- */
-async function stopGpgAgents(stateDir: string, rpmRoot: string | null): Promise<void> {
-  // With --installroot dnf keeps part of its state under <root>/<stateDir> (see buildReposyncArgs).
-  const caches = [path.join(stateDir, 'cache'), ...(rpmRoot ? [path.join(rpmRoot, stateDir, 'cache')] : [])];
-  for (const cache of caches) {
-    for (const entry of await fs.readdir(cache).catch(() => [] as string[])) {
-      const ring = path.join(cache, entry, 'pubring');
-      if (!(await fs.stat(ring).catch(() => null))?.isDirectory()) continue;
-      // Best effort, and never cancelled: an agent left behind outlives the run (GPGCONF_EXITS).
-      await runTool('gpgconf', ['--homedir', ring, '--kill', 'gpg-agent'], { timeoutMs: 10_000, signal: new AbortController().signal });
-    }
   }
 }
 

@@ -147,14 +147,6 @@ export const DECOMPRESSOR_EXITS: Readonly<Record<'zstd' | 'xz' | 'bzip2', ExitTa
   },
 };
 
-/** gpgconf --kill: best effort (the agent may already be gone). */
-export const GPGCONF_EXITS: ExitTable = {
-  tool: 'gpgconf',
-  codes: {},
-  otherwise: { type: 'GpgconfFailed', retryable: true, meaning: 'gpgconf failed', advice: 'a gpg-agent may be left running; it ends with its socket folder' },
-  missing: missing('gpgconf', 'gpg'),
-};
-
 /**
  * ssh-keygen: `-Y sign|verify` exit 255 for every failure (the reason is on stderr; a verification that fails is
  * an answer, read by src/approval/sshsig.ts), key generation exits 1.
