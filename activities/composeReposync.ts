@@ -12,6 +12,7 @@ import { linkTree, seedRepoDir, upstreamPackages } from '../src/compose/seed.js'
 import { carryOverVerdict, sha256Hex } from '../src/compose/carryOver.js';
 import { packagesOfRepo } from '../src/compose/verify.js';
 import { recheckTask } from '../src/compose/trust.js';
+import { ComposeSlots, SlotAbortedError } from '../src/compose/slots.js';
 import { mkdirConfined } from '../src/roots.js';
 import type { ComposePlan, ReposyncHeartbeat, ReposyncTask, TaskPlan, TaskResult } from '../src/compose/types.js';
 import { classifyToolExit, DNF_EXITS } from '../src/tools/exit-codes.js';
@@ -149,7 +150,32 @@ async function confinedDirs(t: TrustedCompose, task: ReposyncTask) {
   }
 }
 
+/**
+ * This worker process's run slots: a compose schedules a few tasks beyond its parallelism ('reposync-lookahead'),
+ * and each waits here, heartbeating, until one of its compose's `parallelism` slots is free.
+ */
+const slots = new ComposeSlots();
+
 async function reposync(t: TrustedCompose, task: ReposyncTask): Promise<TaskResult> {
+  const ctx = Context.current();
+  const waitBeat = setInterval(() => ctx.heartbeat({ task: task.name, downloaded: 0, skipped: 0, total: 0, bytes: 0, waitingForSlot: true } satisfies ReposyncHeartbeat), HEARTBEAT_EVERY_MS);
+  let release: () => void;
+  try {
+    release = await slots.acquire(t.plan.composeId, t.plan.parallelism, ctx.cancellationSignal);
+  } catch (e) {
+    if (e instanceof SlotAbortedError) throw e.reason;
+    throw e;
+  } finally {
+    clearInterval(waitBeat);
+  }
+  try {
+    return await reposyncInSlot(t, task);
+  } finally {
+    release();
+  }
+}
+
+async function reposyncInSlot(t: TrustedCompose, task: ReposyncTask): Promise<TaskResult> {
   const { plan, rpmRoot } = t;
   const ctx = Context.current();
   const attempt = ctx.info.attempt;

@@ -4,7 +4,7 @@
 // Seed behaviour fixed: failures fail the compose, and `latest` is never flipped on failure (§7 risk 1).
 import { ApplicationFailure, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TaskResult, VerifyReport } from '../activities/compose.js';
-import { runBounded } from '../src/compose/bounded.js';
+import { reposyncLookahead, runBounded } from '../src/compose/bounded.js';
 import type { ComposePlan, TaskPlan } from '../src/compose/types.js';
 import { hostActivities } from './activityOptions.js';
 import { innermostMessage, isUnexpected } from './failures.js';
@@ -58,7 +58,10 @@ export async function composeSig(input: ComposeInput): Promise<ComposeResult> {
   // Each task's input without the task list (the activity takes it from its own plan): the history grows with the
   // tasks, not with their square (153 tasks: 5 MB of history with it; 500 would pass Temporal's 50 MB limit).
   const taskPlan = patched('reposync-input-without-task-list') ? planWithoutTasks(plan) : plan;
-  await runBounded(all, plan.parallelism, async (task, i) => {
+  // A few tasks more than the parallelism in flight: each waits at the worker for a slot of this compose, so the
+  // next dnf starts as one ends, not a server round trip later; the worker still runs `parallelism` at once.
+  const inFlight = patched('reposync-lookahead') ? plan.parallelism + reposyncLookahead(plan.parallelism) : plan.parallelism;
+  await runBounded(all, inFlight, async (task, i) => {
     const row = status.tasks[i]!;
     row.state = 'running';
     try {

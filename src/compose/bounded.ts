@@ -23,3 +23,13 @@ export async function runBounded<T>(items: readonly T[], limit: number, work: (i
   await Promise.all(Array.from({ length: lanes }, lane));
   if (firstError !== null) throw (firstError as { error: unknown }).error;
 }
+
+/**
+ * How many reposync tasks a compose keeps scheduled beyond its parallelism ('reposync-lookahead'): each waits at
+ * the worker for a run slot (src/compose/slots.ts), so a finished task's successor starts at once instead of after
+ * a round trip through the server and a workflow task. Small, because a waiting task holds one of the host
+ * worker's activity slots, which other composes on the host could use.
+ */
+export function reposyncLookahead(parallelism: number): number {
+  return Math.min(2, Math.max(1, Math.floor(parallelism) || 1));
+}

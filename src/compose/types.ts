@@ -100,6 +100,8 @@ export interface ReposyncHeartbeat {
   skipped: number;
   total: number;
   bytes: number;
+  /** Set while the task waits at the worker for one of its compose's run slots (src/compose/slots.ts). */
+  waitingForSlot?: true;
 }
 
 /** What one finished reposync task reports to the compose workflow. */

@@ -20,6 +20,7 @@ import { coreFixtures, nextStamp } from './fixture-support.js';
 import { CREATEREPO_EXITS } from '../../src/tools/exit-codes.js';
 import { runToolChecked } from '../../src/tools/run.js';
 import { ROOT_MARKER_FILE } from '../../src/config/roots.js';
+import { dnfRunsInLog, peakConcurrency } from '../../src/compose/taskLog.js';
 
 const coreFixture = coreFixtures('compose');
 
@@ -166,6 +167,37 @@ describe('compose stage', () => {
       expect(fs.readlinkSync(latestLink(site, '9', 'core'))).toBe(previous);
     });
   });
+
+  it('keeps tasks beyond the parallelism scheduled, yet never runs more dnf at once than the site allows', async () => {
+    const { yum } = await coreFixture();
+    // Slow packages, so that runs that were allowed to overlap would.
+    yum.setFaults({ slowPaths: /\/Packages\//, slowMs: 300 });
+    const { site } = testSite({ repoBaseUrl: yum.baseUrl, gitBaseUrl: yum.gitBaseUrl, overrides: { compose: { parallelism: 2 } } });
+    await withWorkers({ site }, async ({ client, taskQueue }) => {
+      const handle = await startRelease(client, site, testCatalogue(), { ...base, hashed: true, fullRun: true }, { taskQueue, workflowId: uniqueQueue('slots'), runtime: fast });
+      const result = await handle.result();
+      expect(result.outcome).toBe('composed');
+      const parent = (await handle.fetchHistory()).events ?? [];
+      const childId = parent.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      const child = (await client.workflow.getHandle(childId!).fetchHistory()).events ?? [];
+      // Scheduled before the first reposync task completed: the parallelism and the lookahead.
+      let scheduledBeforeFirstDone = 0;
+      for (const e of child) {
+        if (e.activityTaskCompletedEventAttributes && scheduledBeforeFirstDone > 0) break;
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'runReposyncTask') scheduledBeforeFirstDone++;
+      }
+      expect(scheduledBeforeFirstDone).toBe(4);
+      // What dnf did, from the task logs: every task ran, never more than two at once.
+      const logRoot = path.join(fs.readlinkSync(latestLink(site, '9', 'core')), 'work', 'logs');
+      const logs = path.join(logRoot, fs.readdirSync(logRoot)[0]!);
+      const runs = fs.readdirSync(logs).flatMap((f) => dnfRunsInLog(fs.readFileSync(path.join(logs, f), 'utf8')));
+      const tasks = child.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runReposyncTask').length;
+      expect(tasks).toBeGreaterThan(4);
+      expect(runs.length).toBe(tasks);
+      expect(runs.every((r) => r.endMs !== null)).toBe(true);
+      expect(peakConcurrency(runs)).toBe(2);
+    });
+  }, 300_000);
 
   it('cancelling a compose kills dnf and leaves no reposync running', async () => {
     const { yum } = await coreFixture();
