@@ -268,9 +268,23 @@ async function reposyncInSlot(t: TrustedCompose, task: ReposyncTask): Promise<Ta
  */
 async function runDnfLogged(args: string[], logFile: string, label: string, onOutput: (stream: OutputStream, text: string) => void): Promise<RunToolResult> {
   const log = await fs.open(logFile, 'a');
+  // One write in flight at a time, carrying everything appended meanwhile: dnf's output comes in many small chunks.
+  let pending = '';
   let writes = Promise.resolve();
+  let writing = false;
+  const drain = async () => {
+    while (pending !== '') {
+      const text = pending;
+      pending = '';
+      await log.appendFile(text).catch(() => undefined);
+    }
+    writing = false;
+  };
   const append = (text: string) => {
-    writes = writes.then(() => log.appendFile(text)).catch(() => undefined);
+    pending += text;
+    if (writing) return;
+    writing = true;
+    writes = drain();
   };
   const stamp = () => new Date().toISOString();
   try {

@@ -7,7 +7,7 @@
 // and `seeded_vs_fresh=<seeded compose time / fresh compose time>` (whole composes: prepare, tasks, verification,
 // manifest), the median time of each step of both; `overhead_ratio_activities=<ours/plain>` (median wall times of
 // prepare + tasks, what the plain loop does) and, as the last line, `overhead_ratio=` (the workflow's at 153 tasks).
-//   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4] [--wide-packages 3] [--workflow-only]
+//   npx tsx bench/compose/run.ts [--runs 3] [--packages 20] [--size-kb 32] [--parallelism 4] [--wide-packages 3] [--workflow-only] [--sizes 15,150] [--server-db-file]
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,8 @@ const { values: opt } = parseArgs({
     parallelism: { type: 'string', default: '4' },
     'wide-packages': { type: 'string', default: '3' },
     'workflow-only': { type: 'boolean', default: false },
+    sizes: { type: 'string', default: '15,150' },
+    'server-db-file': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(opt.runs);
@@ -70,7 +72,7 @@ const medianSteps = (runs: Steps[]): string =>
 
 async function main() {
   // The real path first (bench/compose/workflow.ts): composeSig on a dev server at 15 and 153 tasks.
-  const workflowRatios = await benchComposeWorkflow({ runs: RUNS, packages: PER_REPO, widePackages: Number(opt['wide-packages']), sizeBytes: SIZE, parallelism: PARALLELISM });
+  const workflowRatios = await benchComposeWorkflow({ runs: RUNS, packages: PER_REPO, widePackages: Number(opt['wide-packages']), sizeBytes: SIZE, parallelism: PARALLELISM, sizes: opt.sizes.split(','), serverDbFile: opt['server-db-file'] });
   if (opt['workflow-only']) return void console.log(`overhead_ratio=${workflowRatios.at(-1)!.ratio.toFixed(3)}`);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-'));
   // Closed on every way out: a failed run must not leave the fixture server holding the process open.

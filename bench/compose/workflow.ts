@@ -9,6 +9,7 @@
 // server, against the plain loop's wall time. Verification, the manifest and the `latest` flip have no plain
 // counterpart; they are printed beside it, as is the whole run as the client sees it.
 import fs from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -35,6 +36,10 @@ export interface WorkflowBenchOptions {
   widePackages: number;
   sizeBytes: number;
   parallelism: number;
+  /** The dev server keeps its state in a SQLite file (as `./dev demo` does) rather than in memory (as the tests do). */
+  serverDbFile?: boolean;
+  /** Which of the two SIGs to run ('15', '150'); both by default. */
+  sizes?: string[];
 }
 
 interface SigShape {
@@ -69,6 +74,38 @@ export interface ChildTimeline {
 }
 
 const at = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+
+/** User + system CPU seconds a process has used so far (0 when it cannot be read). */
+function processCpuS(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds per thread name of this process so far (threads that ended are not counted). */
+function threadCpuS(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function addThreads(into: Map<string, number>, before: Map<string, number>, after: Map<string, number>): void {
+  for (const [k, v] of after) into.set(k, (into.get(k) ?? 0) + v - (before.get(k) ?? 0));
+}
 
 /** Reads one composeSig history into the figures above. */
 export function childTimeline(events: HistoryEvent[], parallelism: number): ChildTimeline {
@@ -147,7 +184,8 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       arches: ['x86_64', 'aarch64', 'ppc64le', 's390x'],
       packages: o.widePackages,
     },
-  ];
+  ].filter((s) => o.sizes === undefined || o.sizes.includes(s.label));
+  if (shapes.length === 0) throw new Error(`--sizes: pick 15, 150 or both, got ${o.sizes?.join(',')}`);
   // The worker's state changes are not figures: warnings and errors only.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compose-wf-'));
@@ -157,7 +195,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
     const tree = await buildYumrepofs(path.join(tmp, 'upstream'), fixtureFor(shapes, o.sizeBytes));
     const yum = await startYumrepofs({ root: tree.root });
     closers.push(() => yum.close());
-    const server = await startDevServer({ dbFile: path.join(tmp, 'temporal.db'), headless: true, logFile: path.join(tmp, 'server.log') });
+    const server = await startDevServer({ ...(o.serverDbFile ? { dbFile: path.join(tmp, 'temporal.db') } : {}), headless: true, logFile: path.join(tmp, 'server.log') });
     closers.push(() => server.stop());
     console.log(`workflow part: fixture and dev server ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -186,6 +224,9 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
     closers.unshift(() => connection.close());
     const client = new Client({ connection, namespace: server.namespace });
 
+    // CPU seconds of the server and of this process (the worker) over each side's runs: on two cores, whatever
+    // the orchestration burns beside dnf is wall time dnf does not get.
+    const cpu = () => ({ server: processCpuS(server.pid), self: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, faults: process.resourceUsage().minorPageFault });
     let runId = 0;
     const ours = async (sig: string) => {
       const workflowId = `bench-${sig}-${runId++}`;
@@ -225,14 +266,32 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       const clientMs: number[] = [];
       const plainMs: number[] = [];
       let size = { files: 0, bytes: 0 };
+      const threadsOurs = new Map<string, number>();
+      const threadsPlain = new Map<string, number>();
+      type Cpu = ReturnType<typeof cpu>;
+      const cpuOurs: Cpu = { server: 0, self: 0, faults: 0 };
+      const cpuPlain: Cpu = { server: 0, self: 0, faults: 0 };
+      const add = (into: Cpu, a: Cpu, b: Cpu) => {
+        into.server += b.server - a.server;
+        into.self += b.self - a.self;
+        into.faults += b.faults - a.faults;
+      };
       for (let i = 0; i < o.runs; i++) {
+        const c0 = cpu();
+        const t0 = threadCpuS();
         const a = await ours(shape.sig);
+        add(cpuOurs, c0, cpu());
+        addThreads(threadsOurs, t0, threadCpuS());
         timelines.push(a.timeline);
         clientMs.push(a.clientMs);
         size = await dirStats(a.composeDir);
         await fs.rm(a.composeDir, { recursive: true });
         const base = path.join(tmp, `plain-${shape.sig}-${i}`);
+        const c1 = cpu();
+        const t1 = threadCpuS();
         const b = await plainReposyncLoop(planFor(shape.sig, 100 + i), base);
+        add(cpuPlain, c1, cpu());
+        addThreads(threadsPlain, t1, threadCpuS());
         plainMs.push(b.ms);
         const bs = await dirStats(b.dir);
         if (bs.files !== size.files) throw new Error(`plain sync got ${bs.files} packages, the workflow ${size.files}`);
@@ -250,6 +309,10 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       // Slots standing empty while the server and the workflow hand the next task over, spread over the slots.
       const gaps = (pick((t) => t.queueMsSum) + pick((t) => t.refillMsSum)) / o.parallelism;
       console.log(`  orchestration gaps ≈ (queued + refill) / parallelism = ${s(gaps)} of the ${s(fetch)} span (${((gaps / fetch) * 100).toFixed(1)}%)`);
+      const perRun = (x: number) => (x / o.runs).toFixed(2);
+      console.log(`  CPU per run beside dnf: server ${perRun(cpuOurs.server)} s, worker process ${perRun(cpuOurs.self)} s (during the plain loop: ${perRun(cpuPlain.server)} s and ${perRun(cpuPlain.self)} s); minor page faults of this process ${Math.round(cpuOurs.faults / o.runs)} (plain loop ${Math.round(cpuPlain.faults / o.runs)})`);
+      const byThread = (m: Map<string, number>) => [...m].filter(([, v]) => v >= 0.005 * o.runs).map(([k, v]) => `${k} ${perRun(v)} s`).join(', ');
+      console.log(`  this process by thread name, per run: ${byThread(threadsOurs)} (plain loop: ${byThread(threadsPlain)}; the fixture server runs here too)`);
       const ratio = fetch / plain;
       console.log(`overhead_ratio_${shape.label}=${ratio.toFixed(3)}`);
       ratios.push({ label: shape.label, tasks, ratio });
