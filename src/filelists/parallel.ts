@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { planUnits, unitsInOrder, type PlannedTotals, type Unit } from './plan.js';
 import { UnitScheduler, type PumpOutcome } from './scheduler.js';
 import type { TextSink } from './sink.js';
@@ -24,6 +24,13 @@ export interface ParallelWalkOptions {
   checksumNames: ReadonlySet<string>;
   warn: (message: string) => void;
   rawLstat: boolean;
+  /**
+   * Make the root the working directory for the walk (restored after) and lstat paths relative to it: each
+   * lstat then looks up the entry's path below the root only (about 10% less CPU per lstat on the bench tree).
+   * The process's working directory is shared by all its threads, so only for a process that does nothing
+   * else meanwhile (the CLI; not the Temporal worker, which runs other activities beside the walk).
+   */
+  cwdIsRoot?: boolean;
   threads: number;
   /** Work units to aim for. */
   units: number;
@@ -107,13 +114,15 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
   const module = workerModule();
   if (module === null) return null;
   o.signal?.throwIfAborted();
-  const scratch = fs.mkdtempSync(path.join(o.tempDir, 'sigrelease-filelists-'));
-  const pool = new WalkerPool(o);
+  const scratch = fs.mkdtempSync(path.join(path.resolve(o.tempDir), 'sigrelease-filelists-'));
+  const home = o.cwdIsRoot ? enterRoot(o.root) : null;
+  const fromRoot = home !== null;
+  const pool = new WalkerPool(o, fromRoot);
   try {
     // Started before planning, so their start-up (loading the walker) overlaps it.
-    pool.startWorkers({ ...module, root: o.root, checksumNames: [...o.checksumNames], rawLstat: o.rawLstat, progressEvery: Math.min(o.progressEvery, 5000) });
+    pool.startWorkers({ ...module, root: o.root, checksumNames: [...o.checksumNames], rawLstat: o.rawLstat, fromRoot, progressEvery: Math.min(o.progressEvery, 5000) });
     const totals: ParallelWalkResult = { entries: 0, filelistEntries: 0, warnings: 0, checksumPaths: [], units: 0 };
-    const root = planUnits({ ...o, filelist: o.fl !== null }, totals);
+    const root = planUnits({ ...o, fromRoot, filelist: o.fl !== null }, totals);
     const units = unitsInOrder(root);
     for (const u of units) {
       u.tlFile = path.join(scratch, `${u.index}.tl`);
@@ -134,7 +143,20 @@ export async function walkInParallel(o: ParallelWalkOptions): Promise<ParallelWa
     return totals;
   } finally {
     await pool.stop();
+    if (home !== null) process.chdir(home);
     fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Makes `root` the working directory and returns the one to go back to; null (nothing changed) when either fails. */
+function enterRoot(root: string): string | null {
+  if (!isMainThread) return null;
+  try {
+    const home = process.cwd();
+    process.chdir(root);
+    return home;
+  } catch {
+    return null;
   }
 }
 
@@ -156,7 +178,10 @@ class WalkerPool {
   private localBuffers: UnitBuffers | null = null;
   private onAbort: (() => void) | null = null;
 
-  constructor(private readonly o: ParallelWalkOptions) {}
+  constructor(
+    private readonly o: ParallelWalkOptions,
+    private readonly fromRoot: boolean,
+  ) {}
 
   startWorkers(data: WalkWorkerData): void {
     for (let i = 0; i < this.o.threads; i++) {
@@ -292,7 +317,7 @@ class WalkerPool {
     if (u === null) return;
     this.localBusy = true;
     const buffers = (this.localBuffers ??= newUnitBuffers());
-    walkUnitInSlices(this.o, u, buffers, () => this.settled, (entries) => this.scheduler.progressed(u, entries)).then(
+    walkUnitInSlices(this.o, this.fromRoot, u, buffers, () => this.settled, (entries) => this.scheduler.progressed(u, entries)).then(
       (result) =>
         this.guarded(() => {
           this.localBusy = false;
@@ -314,6 +339,7 @@ const LOCAL_SLICE = 2048;
 /** Walks a unit on this thread into its scratch files, yielding between slices; null once `stop()` says so. */
 async function walkUnitInSlices(
   o: ParallelWalkOptions,
+  fromRoot: boolean,
   u: Unit,
   buffers: UnitBuffers,
   stop: () => boolean,
@@ -321,7 +347,7 @@ async function walkUnitInSlices(
 ): Promise<UnitResult | null> {
   const { tl, fl, close } = openUnitSinks(u.tlFile, u.flFile, buffers);
   try {
-    const { walker, warnings } = unitWalker(tl, fl, { root: o.root, start: u.start!, checksumNames: o.checksumNames, rawLstat: o.rawLstat, progressEvery: o.progressEvery });
+    const { walker, warnings } = unitWalker(tl, fl, { root: o.root, start: u.start!, checksumNames: o.checksumNames, rawLstat: o.rawLstat, fromRoot, progressEvery: o.progressEvery });
     while (!walker.done) {
       walker.runSlice(LOCAL_SLICE, Number.POSITIVE_INFINITY);
       progress(walker.entries);

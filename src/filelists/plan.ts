@@ -49,6 +49,8 @@ export interface PlanOptions {
   skipTopLevel: (name: string) => boolean;
   checksumNames: ReadonlySet<string>;
   rawLstat: boolean;
+  /** See TreeWalkerOptions.fromRoot. */
+  fromRoot?: boolean;
   /** Work units to aim for. */
   units: number;
 }
@@ -123,6 +125,7 @@ function expand(o: PlanOptions, unit: Unit, totals: PlannedTotals): Unit[] | nul
       warn: (m) => warn.push(m),
       chdir: false,
       rawLstat: o.rawLstat,
+      fromRoot: o.fromRoot ?? false,
       start: unit.start!,
       cut: (dir, row) => {
         const child = newUnit(dir);

@@ -13,6 +13,8 @@ export interface WalkWorkerData {
   root: string;
   checksumNames: string[];
   rawLstat: boolean;
+  /** The process's working directory is the root: lstat relative paths (TreeWalkerOptions.fromRoot). */
+  fromRoot: boolean;
   progressEvery: number;
 }
 

@@ -23,6 +23,7 @@ port.on('message', (job: UnitJob) => {
       start: job.start,
       checksumNames,
       rawLstat: data.rawLstat,
+      fromRoot: data.fromRoot,
       progressEvery: data.progressEvery,
       onProgress: (entries) => post({ type: 'progress', unit: job.unit, entries }),
     });

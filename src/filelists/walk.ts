@@ -44,7 +44,9 @@ export interface GenerateFileListsOptions {
    * chdir into each directory and lstat bare names, like find's fstatat: about a quarter less kernel time
    * on deep trees. The working directory is restored before every yield, but native threads (libuv's pool)
    * could still see it change, so use it only in a process that does nothing else meanwhile (the CLI).
-   * Ignored in worker threads, where chdir is unavailable.
+   * In the parallel walk the root is the working directory from start to end (every thread lstats paths
+   * relative to it, as worker threads cannot chdir), restored when the walk ends or fails.
+   * Ignored when called from a worker thread, where chdir is unavailable.
    */
   chdir?: boolean;
   /**
@@ -133,6 +135,7 @@ export async function generateFileLists(opts: GenerateFileListsOptions): Promise
       checksumNames,
       warn,
       rawLstat,
+      cwdIsRoot: opts.chdir ?? false,
       threads,
       units: Math.max(1, opts.parallelUnits ?? UNITS_PER_THREAD * threads),
       tempDir: opts.tempDir ?? os.tmpdir(),

@@ -52,6 +52,11 @@ export interface TreeWalkerOptions {
   /** chdir walk (main thread only, see GenerateFileListsOptions.chdir). */
   chdir: boolean;
   rawLstat: boolean;
+  /**
+   * lstat paths relative to the root, the process's working directory (the parallel walk of the CLI: see
+   * ParallelWalkOptions.cwdIsRoot): fewer path components for the kernel to look up than absolute paths.
+   */
+  fromRoot?: boolean;
   /** Where to start; default the root. */
   start?: StartFrame;
   /** Set: do not descend, hand each subdirectory of the start frame to this instead. */
@@ -95,6 +100,8 @@ export class TreeWalker {
   private cwdFrame: DirFrame | null = null;
   /** Allocation-free lstat, or null to use fs.lstatSync. */
   private readonly rawLstat: RawLstat | null;
+  /** lstat `rel` (the working directory is the root) instead of the absolute path. */
+  private readonly fromRoot: boolean;
 
   constructor(
     private readonly root: string,
@@ -108,6 +115,7 @@ export class TreeWalker {
     this.cut = opts.cut ?? null;
     this.home = opts.chdir && isMainThread ? currentDirectory() : null;
     this.rawLstat = opts.rawLstat ? rawLstatFor(root) : null;
+    this.fromRoot = this.home === null && opts.fromRoot === true;
     const start = opts.start ?? { abs: root, rel: '', listed: true, restricted: false };
     // The start directory's own row is its parent's business (the caller's, for a work unit).
     const frame: DirFrame = {
@@ -153,7 +161,7 @@ export class TreeWalker {
         if (this.home !== null) {
           if (this.cwdFrame !== frame && !this.enter(frame, rel)) continue;
         } else {
-          statPath = frame.abs + name;
+          statPath = this.fromRoot ? rel : frame.abs + name;
         }
         let mode: number;
         let size: number | bigint;
@@ -304,6 +312,8 @@ export interface WalkUnitOptions {
   start: StartFrame;
   checksumNames: ReadonlySet<string>;
   rawLstat: boolean;
+  /** See TreeWalkerOptions.fromRoot. */
+  fromRoot?: boolean;
   /** Called with the unit's rows so far, about every `progressEvery` rows (walkUnit). */
   onProgress?: (entries: number) => void;
   progressEvery: number;
@@ -318,6 +328,7 @@ export function unitWalker(tl: TextSink, fl: TextSink | null, opts: WalkUnitOpti
     warn: (m) => warnings.push(m),
     chdir: false, // chdir would move the whole process, other threads included
     rawLstat: opts.rawLstat,
+    fromRoot: opts.fromRoot ?? false,
     start: opts.start,
   });
   return { walker, warnings };

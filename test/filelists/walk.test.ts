@@ -29,6 +29,8 @@ describe.each([
   ['absolute paths, 2 threads, only the root expanded', false, true, SPLIT(1)],
   ['absolute paths, fs.lstatSync, 2 threads', false, false, SPLIT(4)],
   ['absolute paths, 2 threads and this one walking while they start', false, true, { ...SPLIT(4), mainThreadWalks: true }],
+  ['paths relative to the root (chdir mode), 2 threads', true, true, SPLIT(2)],
+  ['paths relative to the root (chdir mode), fs.lstatSync, 2 threads and this one walking', true, false, { ...SPLIT(4), mainThreadWalks: true }],
 ])('generateFileLists on a real tree, lstat by %s', (_how, chdir, rawLstat, threads) => {
   let root: string;
   let out: Awaited<ReturnType<typeof generate>>;
@@ -267,7 +269,7 @@ describe.each([
     }
   });
 
-  it('leaves the working directory as it found it whenever other code can run, in chdir mode', async () => {
+  it('in chdir mode, leaves the working directory as it found it whenever other code can run (one thread) or keeps it at the root (split), and restores it', async () => {
     const root = tempDir();
     try {
       buildAwkwardTree(root);
@@ -275,7 +277,13 @@ describe.each([
       const seen: string[] = [];
       await generate(root, { chdir: true, progressEvery: 3, onProgress: () => seen.push(process.cwd()) });
       expect(seen.length).toBeGreaterThan(threads.threads === 1 ? 5 : 2);
-      expect(new Set(seen)).toEqual(new Set([home]));
+      if (threads.threads === 1) expect(new Set(seen)).toEqual(new Set([home]));
+      else {
+        // Split, every thread lstats paths relative to the root, the working directory until the walk ends; the
+        // last report comes after it.
+        expect(new Set(seen.slice(0, -1))).toEqual(new Set([fs.realpathSync(root)]));
+        expect(seen.at(-1)).toBe(home);
+      }
       expect(process.cwd()).toBe(home);
       fs.writeFileSync(path.join(root, 'x86_64', 'bad\tname'), '');
       await expect(generate(root, { chdir: true })).rejects.toBeInstanceOf(BadFileNameError);
