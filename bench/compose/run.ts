@@ -23,6 +23,7 @@ import type { ComposePlan, TaskResult } from '../../src/compose/types.js';
 import { createComposeActivities } from '../../activities/compose.js';
 import { dirStats, median, plainReposyncLoop, pool } from './plain.js';
 import { benchComposeWorkflow } from './workflow.js';
+import { dnfRunsInLog } from '../../src/compose/taskLog.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -54,13 +55,7 @@ const runActivity = <I, O>(env: MockActivityEnvironment, fn: (input: I) => Promi
 async function taskSplit(logs: string, results: TaskResult[]): Promise<{ dnfSum: number; restSum: number }> {
   let dnfSum = 0;
   for (const name of await fs.readdir(logs).catch(() => [] as string[])) {
-    let started: number | null = null;
-    for (const line of (await fs.readFile(path.join(logs, name), 'utf8')).split('\n')) {
-      const m = /^==== (\S+) \S+ attempt \d+: (dnf |exit )/.exec(line);
-      if (!m) continue;
-      if (m[2] === 'dnf ') started = Date.parse(m[1]!);
-      else if (started !== null) dnfSum += Date.parse(m[1]!) - started;
-    }
+    for (const run of dnfRunsInLog(await fs.readFile(path.join(logs, name), 'utf8'))) if (run.endMs !== null) dnfSum += run.endMs - run.startMs;
   }
   const all = results.reduce((n, r) => n + r.durationMs, 0);
   return { dnfSum, restSum: all - dnfSum };
