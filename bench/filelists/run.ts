@@ -6,7 +6,7 @@
 // walk), `find -printf` with one lstat per entry (the lower bound of a single-threaded walk), and plain
 // `find .` (Rocky's fullfilelist). `--activity-walk` adds our walk with absolute-path lstat, as the Temporal
 // activity runs it. Prints a table, then `rss_mb_1m=` and `rss_mb_5m=` (peak RSS of our whole process; the
-// 5M-entry tree only with --with-5m: building it takes about 8 min on a loaded 2-core VM) and, as the last
+// 5M-entry tree only with --with-5m: building it took 129–156 s on a quiet 2-core VM, about 8 min on a loaded one) and, as the last
 // line, `timelist_vs_find_printf=<ratio>` of median wall times at 1M entries (else the largest size).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -244,7 +244,7 @@ const FIVE_MILLION = 5_000_000;
 async function main(): Promise<void> {
   const opts = new Command()
     .option('--sizes <list>', 'package counts, comma-separated', '100000,1000000')
-    .option('--with-5m', 'add the 5M-package tree (building it takes about 8 min and 5.5M inodes, once)')
+    .option('--with-5m', 'add the 5M-package tree (building it takes 2.5 min on a quiet 2-core VM, 8 on a loaded one, and 5.5M inodes, once)')
     .option('--activity-walk', 'also time the absolute-path walk the Temporal activity uses')
     .option('--dir <dir>', 'where trees and outputs go', '/tmp/sigrelease-filelists-bench')
     .option('--runs <n>', 'measured rounds per size (after one warming walk)', '3')
