@@ -25,6 +25,7 @@ import { startRelease } from '../../src/client.js';
 import { createWorkers } from '../../src/worker.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { dirStats, median, plainReposyncLoop } from './plain.js';
+import { dnfRunsInLog } from '../../src/compose/taskLog.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -85,6 +86,18 @@ function processCpuS(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Summed time dnf ran in one compose, from its task logs (src/compose/taskLog.ts). */
+async function dnfBusyMs(composeDir: string): Promise<number> {
+  const logRoot = path.join(composeDir, 'work', 'logs');
+  let ms = 0;
+  for (const stamp of await fs.readdir(logRoot)) {
+    for (const name of await fs.readdir(path.join(logRoot, stamp))) {
+      for (const run of dnfRunsInLog(await fs.readFile(path.join(logRoot, stamp, name), 'utf8'))) if (run.endMs !== null) ms += run.endMs - run.startMs;
+    }
+  }
+  return ms;
 }
 
 /** CPU seconds per thread name of this process so far (threads that ended are not counted). */
@@ -226,7 +239,10 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
 
     // CPU seconds of the server and of this process (the worker) over each side's runs: on two cores, whatever
     // the orchestration burns beside dnf is wall time dnf does not get.
-    const cpu = () => ({ server: processCpuS(server.pid), self: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, faults: process.resourceUsage().minorPageFault });
+    const cpu = () => {
+      const usage = process.resourceUsage();
+      return { server: processCpuS(server.pid), self: (usage.userCPUTime + usage.systemCPUTime) / 1e6, faults: usage.minorPageFault };
+    };
     let runId = 0;
     const ours = async (sig: string) => {
       const workflowId = `bench-${sig}-${runId++}`;
@@ -242,7 +258,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       const composeDir = await fs.realpath(latestLink(site, '9', sig));
       // The next round composes from nothing again, as the plain loop does: no `latest` to seed from.
       await fs.rm(latestLink(site, '9', sig));
-      return { timeline: childTimeline(child, o.parallelism), clientMs, composeDir };
+      return { timeline: childTimeline(child, o.parallelism), clientMs, composeDir, dnfMs: await dnfBusyMs(composeDir) };
     };
     const planFor = (sig: string, i: number) =>
       planCompose(
@@ -264,6 +280,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       }
       const timelines: ChildTimeline[] = [];
       const clientMs: number[] = [];
+      const dnfMs: number[] = [];
       const plainMs: number[] = [];
       let size = { files: 0, bytes: 0 };
       const threadsOurs = new Map<string, number>();
@@ -284,6 +301,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
         addThreads(threadsOurs, t0, threadCpuS());
         timelines.push(a.timeline);
         clientMs.push(a.clientMs);
+        dnfMs.push(a.dnfMs);
         size = await dirStats(a.composeDir);
         await fs.rm(a.composeDir, { recursive: true });
         const base = path.join(tmp, `plain-${shape.sig}-${i}`);
@@ -309,6 +327,9 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       // Slots standing empty while the server and the workflow hand the next task over, spread over the slots.
       const gaps = (pick((t) => t.queueMsSum) + pick((t) => t.refillMsSum)) / o.parallelism;
       console.log(`  orchestration gaps ≈ (queued + refill) / parallelism = ${s(gaps)} of the ${s(fetch)} span (${((gaps / fetch) * 100).toFixed(1)}%)`);
+      // From the task logs: the share of parallelism × span in which no dnf ran (hand-overs at the worker included).
+      const idle = 1 - median(dnfMs) / (o.parallelism * fetch);
+      console.log(`  dnf running (task logs): ${s(median(dnfMs))} summed; slots without a dnf ${(idle * 100).toFixed(1)}% of parallelism × span`);
       const perRun = (x: number) => (x / o.runs).toFixed(2);
       console.log(`  CPU per run beside dnf: server ${perRun(cpuOurs.server)} s, worker process ${perRun(cpuOurs.self)} s (during the plain loop: ${perRun(cpuPlain.server)} s and ${perRun(cpuPlain.self)} s); minor page faults of this process ${Math.round(cpuOurs.faults / o.runs)} (plain loop ${Math.round(cpuPlain.faults / o.runs)})`);
       const byThread = (m: Map<string, number>) => [...m].filter(([, v]) => v >= 0.005 * o.runs).map(([k, v]) => `${k} ${perRun(v)} s`).join(', ');
