@@ -15,6 +15,7 @@ import type { ComposeResult } from '../../workflows/compose.js';
 import { approveUpdate, statusQuery } from '../../workflows/messages.js';
 import { buildYumrepofs, defaultCoreFixture, startYumrepofs, type YumrepofsServer } from '../fixtures/yumrepofs.js';
 import { testCatalogue, testSite, uniqueQueue, waitFor } from '../helpers/temporal.js';
+import { temporal } from '@temporalio/proto';
 import { treeDigest } from '../helpers/trees.js';
 import { untilStage } from '../gate/support.js';
 import { fastRuntime, packageGets, pendingActivities, seconds, smallRequest, tempDir, terminateAll } from './support.js';
@@ -128,9 +129,16 @@ describe('a Temporal server restart (same port, same database file)', () => {
     const handle = await startRelease(client, theSite, testCatalogue(), { ...smallRequest, composeOnly: true }, { taskQueue, workflowId, runtime: fastRuntime({ heartbeat: HEARTBEAT }) });
     const composing = await untilStage(handle, 'composing');
     workflowIds.push(composing.composeWorkflowId!);
+    // Every task must be at the worker before the server goes: one still in the server's queue cannot start (and
+    // so cannot finish) while the server is down. Waiting for one running task only left that to chance.
     await waitFor(
-      'reposync activities to run and download',
-      async () => ((await pendingActivities(client, composing.composeWorkflowId!)).some((a) => a.type === 'runReposyncTask') && packageGets(yum.log).size >= 2 ? true : undefined),
+      'all four reposync activities to be started by the worker and downloading',
+      async () => {
+        const started = (await pendingActivities(client, composing.composeWorkflowId!)).filter(
+          (a) => a.type === 'runReposyncTask' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        );
+        return started.length === 4 && packageGets(yum.log).size >= 2 ? true : undefined;
+      },
       120_000,
       100,
     );
