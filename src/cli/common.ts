@@ -20,12 +20,21 @@ export function siteFile(opts: GlobalOptions): string {
   return opts.site ?? process.env.SIGRELEASE_SITE ?? path.join(DEFAULT_CONFIG_DIR, 'site.yaml');
 }
 
-export function loadConfig(opts: GlobalOptions): { site: SiteConfig; catalogue: Catalogue } {
+/** The site config and the catalogue; with `sigs`, only those SIGs' catalogue files are read (see loadCatalogue). */
+export function loadConfig(opts: GlobalOptions, sigs?: readonly string[]): { site: SiteConfig; catalogue: Catalogue } {
   const file = siteFile(opts);
   if (!fs.existsSync(file)) throw new CliError(`site config ${file} does not exist; pass --site FILE or set SIGRELEASE_SITE`, EXIT.badInput);
   const site = loadSite(file);
   temporalTarget(site); // an unusable address is bad input too, found before anything connects
-  return { site, catalogue: loadCatalogue(opts.catalogue ?? process.env.SIGRELEASE_CATALOGUE) };
+  return { site, catalogue: loadCatalogue(opts.catalogue ?? process.env.SIGRELEASE_CATALOGUE, sigs) };
+}
+
+/**
+ * The catalogue files a command about one SIG needs: that SIG's alone when the name is well formed; otherwise all
+ * of them, so that the request check that follows says what is wrong with the name.
+ */
+export function onlySig(sig: unknown): string[] | undefined {
+  return typeof sig === 'string' && SAFE_NAME.test(sig) ? [sig] : undefined;
 }
 
 /** Where the client connects: `TEMPORAL_ADDRESS` / `TEMPORAL_NAMESPACE` over the site config, checked. */

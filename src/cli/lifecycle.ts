@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { checkRequest } from '../config/request.js';
 import { CliError, EXIT } from '../errors.js';
 import { composeIdProblem, vaultRevisionProblem } from '../lifecycle/names.js';
-import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, onlySig, print, type GlobalOptions } from './common.js';
 import { humanBytes } from '../publish/guard.js';
 import { startSigning } from './release.js';
 
@@ -28,7 +28,7 @@ function registerComposes(program: Command, globals: () => GlobalOptions): void 
       action(async (release: string, sig: string) => {
         checkReleaseArg(release);
         checkSigArg(sig);
-        const { site, catalogue } = loadConfig(globals());
+        const { site, catalogue } = loadConfig(globals(), [sig]);
         checkRequest({ release, sig }, catalogue, site);
         const { listComposes } = await import('../lifecycle/composes.js');
         const rows = await listComposes(site, release, sig);
@@ -48,7 +48,7 @@ function registerComposes(program: Command, globals: () => GlobalOptions): void 
 
 /** Starts a sigRelease run with `extra` added to the request, then follows it like `start` does. */
 async function startEntry(g: GlobalOptions, release: string, sig: string, extra: Record<string, unknown>, wait: boolean, signing: SigningOptions = { sign: false }): Promise<number> {
-  const { site, catalogue } = loadConfig(g);
+  const { site, catalogue } = loadConfig(g, onlySig(sig));
   const raw = { release, sig, ...extra, ...(who() ? { requestedBy: who() } : {}) };
   checkRequest(raw, catalogue, site);
   // Signed like `start`, so that whoever started it cannot approve it too (approval.forbidSelfApproval).

@@ -6,7 +6,7 @@ import { planCompose } from '../compose/plan.js';
 import { composeStamp } from '../paths.js';
 import { CliError, EXIT } from '../errors.js';
 import type { SiteConfig } from '../config/schema.js';
-import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, onlySig, print, type GlobalOptions } from './common.js';
 import type { Decision } from '../../workflows/messages.js';
 import { boundsProblem } from '../../workflows/gate.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
@@ -51,7 +51,7 @@ function registerStart(program: Command, globals: () => GlobalOptions): void {
 }
 
 async function startCommand(o: Record<string, unknown>, g: GlobalOptions): Promise<number> {
-  const { site, catalogue } = loadConfig(g);
+  const { site, catalogue } = loadConfig(g, onlySig(o.sig));
   const raw: Record<string, unknown> = {
     release: o.release,
     sig: o.sig,

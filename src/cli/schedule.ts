@@ -7,7 +7,7 @@ import { CliError, EXIT } from '../errors.js';
 import { SCHEDULE_DEFAULTS, checkScheduleInput, parseDaysOfWeek, parseTimeOfDay, scheduleIdFor, type ScheduleInput } from '../scheduleInput.js';
 import type { ScheduleView } from '../schedules.js';
 import type { SiteConfig } from '../config/schema.js';
-import { action, checkReleaseArg, checkSigArg, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, onlySig, print, type GlobalOptions } from './common.js';
 import { badInputExit } from './runs-command.js';
 import { registerPruneSchedule } from './prune.js';
 
@@ -95,7 +95,7 @@ function registerCreate(schedule: Command, globals: () => GlobalOptions): void {
     .option('--requested-by <name>', 'recorded in every run (default: the schedule)')
     .action(
       action(async (o: CreateOptions) => {
-        const { site, catalogue } = loadConfig(globals());
+        const { site, catalogue } = loadConfig(globals(), onlySig(o.sig));
         const input = scheduleInputFromFlags(o);
         checkScheduleInput(site, catalogue, input); // bad input is refused before the SDK loads or anything connects
         const { describeSchedule, upsertSchedule } = await import('../schedules.js');

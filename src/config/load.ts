@@ -34,8 +34,12 @@ function parseFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
 
 export type Catalogue = Record<string, SigFile>;
 
-/** Reads every `<dir>/*.yaml`; the file name must match the `sig:` inside it. */
-export function loadCatalogue(dir = path.join(DEFAULT_CONFIG_DIR, 'sigs')): Catalogue {
+/**
+ * Reads every `<dir>/*.yaml`; the file name must match the `sig:` inside it. With `only`, reads just those SIGs'
+ * files (a command about one SIG need not parse the others); a name in `only` is matched against the folder's
+ * listing, never joined into a path, and one without a file is an unknown SIG that lists the known ones.
+ */
+export function loadCatalogue(dir = path.join(DEFAULT_CONFIG_DIR, 'sigs'), only?: readonly string[]): Catalogue {
   const out: Catalogue = {};
   let names: string[];
   try {
@@ -44,14 +48,25 @@ export function loadCatalogue(dir = path.join(DEFAULT_CONFIG_DIR, 'sigs')): Cata
     throw new ConfigError(`${dir}: cannot read the SIG catalogue folder: ${(e as Error).message}`);
   }
   if (names.length === 0) throw new ConfigError(`${dir}: no SIG files (*.yaml) found`);
+  const stemOf = (n: string) => n.replace(/\.ya?ml$/, '');
+  if (only) {
+    const stems = new Set(names.map(stemOf));
+    const missing = only.find((sig) => !stems.has(sig));
+    if (missing !== undefined) throw unknownSig(missing, [...stems]);
+  }
   for (const n of names) {
+    const stem = stemOf(n);
+    if (only && !only.includes(stem)) continue;
     const file = path.join(dir, n);
     const sig = parseFile(file, sigFileSchema);
-    const stem = n.replace(/\.ya?ml$/, '');
     if (sig.sig !== stem) throw new ConfigError(`${file}: sig: "${sig.sig}" does not match the file name "${stem}"`);
     out[sig.sig] = sig;
   }
   return out;
+}
+
+function unknownSig(sig: string, known: string[]): ConfigError {
+  return new ConfigError(`unknown SIG ${JSON.stringify(sig)}; known: ${[...new Set(known)].sort().join(', ')}`);
 }
 
 export function loadSite(file: string): SiteConfig {
@@ -74,7 +89,7 @@ export interface ResolvedSigRelease {
 export function resolveSigRelease(catalogue: Catalogue, site: SiteConfig, sig: string, release: string): ResolvedSigRelease {
   const sigFile = catalogue[sig];
   if (!sigFile) {
-    throw new ConfigError(`unknown SIG ${JSON.stringify(sig)}; known: ${Object.keys(catalogue).sort().join(', ')}`);
+    throw unknownSig(sig, Object.keys(catalogue));
   }
   const entry = sigFile.releases[release];
   if (!entry) {

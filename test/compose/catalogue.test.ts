@@ -129,3 +129,41 @@ describe('a broken SIG file', () => {
     expect((err as Error).message).toMatch(/unknown arch "sparc"; known: x86_64, aarch64/);
   });
 });
+
+describe('the catalogue of one SIG (loadCatalogue with only)', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function folder(): string {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigcat-'));
+    fs.copyFileSync(path.join(import.meta.dirname, '../../config/sigs/core.yaml'), path.join(dir, 'core.yaml'));
+    fs.writeFileSync(path.join(dir, 'virt.yaml'), 'sig: virt\nreleases: [not, a, map]\n');
+    return dir;
+  }
+
+  it('reads that SIG alone: a broken file of another SIG is left to the commands about it', () => {
+    const d = folder();
+    const one = loadCatalogue(d, ['core']);
+    expect(Object.keys(one)).toEqual(['core']);
+    expect(one.core!.releases['9']!.projectId).toBe('47e0b4a8-84ba-43a9-bb94-eb99dde4cf14');
+    expect(() => loadCatalogue(d, ['virt'])).toThrow(/virt\.yaml/);
+    expect(() => loadCatalogue(d)).toThrow(/virt\.yaml/);
+  });
+
+  it('names an unknown SIG with the known ones, from the listing, and builds no path from the name', () => {
+    const d = folder();
+    fs.mkdirSync(path.join(d, 'sub'));
+    fs.copyFileSync(path.join(d, 'core.yaml'), path.join(d, 'sub', 'inner.yaml'));
+    expect(() => loadCatalogue(d, ['cor'])).toThrow(/unknown SIG "cor"; known: core, virt$/);
+    // A name that would reach another file as a path is only ever compared with the folder's file names.
+    expect(() => loadCatalogue(path.join(d, 'sub'), ['../core'])).toThrow(/unknown SIG "\.\.\/core"; known: inner$/);
+  });
+
+  it('still checks that the file is the SIG it is named after', () => {
+    const d = folder();
+    fs.writeFileSync(path.join(d, 'core.yaml'), fs.readFileSync(path.join(d, 'core.yaml'), 'utf8').replace('sig: core', 'sig: virt'));
+    expect(() => loadCatalogue(d, ['core'])).toThrow(/sig: "virt" does not match the file name "core"/);
+  });
+});
