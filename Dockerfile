@@ -27,7 +27,8 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY test/fixtures ./test/fixtures
 COPY test/helpers/random.ts ./test/helpers/random.ts
-RUN npx tsc -p tsconfig.build.json && touch dist/.built
+COPY scripts/bundle-cli.mjs ./scripts/bundle-cli.mjs
+RUN npx tsc -p tsconfig.build.json && node scripts/bundle-cli.mjs && touch dist/.built
 
 # --- the workflow bundle, built once here instead of by webpack at every worker start
 FROM deps AS bundle

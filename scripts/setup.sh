@@ -5,7 +5,8 @@
 #       zstd, xz-utils, bzip2 (compressed repository metadata)
 #     - node_modules from package-lock.json (npm ci), redone only when the lock file changed
 #     - the Temporal CLI v1.5.1, built from the Go module proxy into a per-user cache outside the clone
-#     - the CLI built to JavaScript in dist/ (tsc), redone only when a source is newer than the last build
+#     - the CLI built to JavaScript in dist/ (tsc, then the short commands' bundle in dist/cli/ by esbuild), redone only
+#       when a source is newer than the last build
 #   scripts/setup.sh test   the same, plus what only the tests use: PostgreSQL, Chromium, docker-compose and the
 #                           full Temporal server (scripts/build-temporal-server.sh)
 set -euo pipefail
@@ -80,11 +81,13 @@ export SIGRELEASE_TEMPORAL_CLI="$cli"
 
 # 4. The CLI as JavaScript (bin/sigrelease runs the TypeScript through tsx while dist/ is older than a source).
 stamp=dist/.built
-if [ ! -f "$stamp" ] || [ -n "$(find src workflows activities test/fixtures tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" -print -quit)" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find src workflows activities test/fixtures tsconfig.json tsconfig.build.json package-lock.json scripts/bundle-cli.mjs -newer "$stamp" -print -quit)" ]; then
   say "building the CLI to JavaScript (dist/)"
   mkdir -p dist
   touch "$stamp.next"   # a source saved during the build stays newer than the stamp: rebuilt next time
   if npx tsc -p tsconfig.build.json; then
+    # The short commands' bundle (dist/cli/); if it cannot be made they start from dist/src/, slower but the same.
+    node scripts/bundle-cli.mjs || { rm -rf dist/cli; say "bundling the CLI failed (above); short commands start from dist/src/"; }
     mv "$stamp.next" "$stamp"
   else
     # A type error must not stop the demo: without a current stamp bin/sigrelease runs the sources through tsx.
