@@ -22,11 +22,17 @@ export function siteFile(opts: GlobalOptions): string {
 
 /** The site config and the catalogue; with `sigs`, only those SIGs' catalogue files are read (see loadCatalogue). */
 export function loadConfig(opts: GlobalOptions, sigs?: readonly string[]): { site: SiteConfig; catalogue: Catalogue } {
+  const site = loadSiteConfig(opts);
+  return { site, catalogue: loadCatalogue(opts.catalogue ?? process.env.SIGRELEASE_CATALOGUE, sigs) };
+}
+
+/** The site config alone, for the commands that name a run but read nothing from the catalogue (status, approve). */
+export function loadSiteConfig(opts: GlobalOptions): SiteConfig {
   const file = siteFile(opts);
   if (!fs.existsSync(file)) throw new CliError(`site config ${file} does not exist; pass --site FILE or set SIGRELEASE_SITE`, EXIT.badInput);
   const site = loadSite(file);
   temporalTarget(site); // an unusable address is bad input too, found before anything connects
-  return { site, catalogue: loadCatalogue(opts.catalogue ?? process.env.SIGRELEASE_CATALOGUE, sigs) };
+  return site;
 }
 
 /**

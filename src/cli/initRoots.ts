@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../client.js';
 import { initRoots, RootMarkerError, ROOT_MARKER_FILE } from '../config/roots.js';
-import { action, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, loadSiteConfig, print, type GlobalOptions } from './common.js';
 
 export function registerInitRootsCommand(program: Command, globals: () => GlobalOptions) {
   program
@@ -16,7 +16,7 @@ export function registerInitRootsCommand(program: Command, globals: () => Global
     )
     .action(
       action(async () => {
-        const { site } = loadConfig(globals());
+        const site = loadSiteConfig(globals());
         let results;
         try {
           results = initRoots(site);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { checkRequest } from '../config/request.js';
 import { CliError, EXIT } from '../errors.js';
 import { composeIdProblem, vaultRevisionProblem } from '../lifecycle/names.js';
-import { action, checkReleaseArg, checkSigArg, loadConfig, onlySig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, loadSiteConfig, onlySig, print, type GlobalOptions } from './common.js';
 import { humanBytes } from '../publish/guard.js';
 import { startSigning } from './release.js';
 
@@ -109,7 +109,7 @@ function registerVault(program: Command, globals: () => GlobalOptions): void {
         const problem = vaultRevisionProblem(o.revision, release);
         if (problem) throw new CliError(problem, EXIT.badInput);
         const g = globals();
-        const { site } = loadConfig(g);
+        const site = loadSiteConfig(g);
         if (!site.releases[release]) throw new CliError(`vault: unknown release ${JSON.stringify(release)}; known: ${Object.keys(site.releases).sort().join(', ')}`, EXIT.badInput);
         const sign = startSigning(site, o, who() ?? '');
         const { connectClient } = await import('../client.js');

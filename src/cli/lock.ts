@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../errors.js';
 import { forceReleaseProblem } from '../../workflows/lockRequests.js';
 import type { ForcedRelease, LockStatus } from '../../workflows/messages.js';
-import { action, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, loadSiteConfig, print, type GlobalOptions } from './common.js';
 import { badInputExit } from './runs-command.js';
 
 export function registerLockCommands(program: Command, globals: () => GlobalOptions): void {
@@ -21,7 +21,7 @@ export function registerLockCommands(program: Command, globals: () => GlobalOpti
 }
 
 async function lockStatusCommand(g: GlobalOptions): Promise<void> {
-  const { site } = loadConfig(g);
+  const site = loadSiteConfig(g);
   const { connectClient } = await import('../client.js');
   const { lockWorkflowId, lockStatusQuery } = await import('../../workflows/productionLock.js');
   const client = await connectClient(site);
@@ -34,7 +34,7 @@ async function forceReleaseCommand(o: { reason: string; by?: string }, g: Global
   const request = { by: o.by ?? '', reason: o.reason };
   const problem = forceReleaseProblem(request);
   if (problem) throw new CliError(`${problem.replace(/^"by"/, '--by').replace(/^"reason"/, '--reason')}`, EXIT.badInput);
-  const { site } = loadConfig(g);
+  const site = loadSiteConfig(g);
   const { connectClient } = await import('../client.js');
   const { lockWorkflowId, forceReleaseUpdate } = await import('../../workflows/productionLock.js');
   const client = await connectClient(site);

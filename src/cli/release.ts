@@ -6,7 +6,7 @@ import { planCompose } from '../compose/plan.js';
 import { composeStamp } from '../paths.js';
 import { CliError, EXIT } from '../errors.js';
 import type { SiteConfig } from '../config/schema.js';
-import { action, checkReleaseArg, checkSigArg, loadConfig, onlySig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, loadSiteConfig, onlySig, print, type GlobalOptions } from './common.js';
 import type { Decision } from '../../workflows/messages.js';
 import { boundsProblem } from '../../workflows/gate.js';
 import { PRINCIPAL } from '../../workflows/signedMessages.js';
@@ -143,7 +143,7 @@ function registerDecisions(program: Command, globals: () => GlobalOptions): void
           checkReleaseArg(release);
           checkSigArg(sig);
           const claims = decisionClaims(o);
-          const { site } = loadConfig(globals());
+          const site = loadSiteConfig(globals());
           // Signed when asked to, or when this site requires it (then the key is --key or the ssh-agent's first).
           const signing = o.key !== undefined || o.printSigned === true || (o.sign !== false && site.approval.requireSignature);
           const { connectClient, decide, releaseStatus } = await import('../client.js');
@@ -174,7 +174,7 @@ function registerStatus(program: Command, globals: () => GlobalOptions): void {
       action(async (release: string, sig: string, o: { watch?: boolean }) => {
         checkReleaseArg(release);
         checkSigArg(sig);
-        const { site } = loadConfig(globals());
+        const site = loadSiteConfig(globals());
         const { connectClient, releaseStatus } = await import('../client.js');
         const { formatStatus } = await import('./format.js');
         const client = await connectClient(site);

@@ -5,7 +5,7 @@ import { CliError, EXIT } from '../errors.js';
 import { SAFE_NAME } from '../config/schema.js';
 import { FINAL_STAGES, STAGES, type Stage } from '../stages.js';
 import type { RunFilter } from './runs.js';
-import { action, loadConfig, print, type GlobalOptions } from './common.js';
+import { action, loadSiteConfig, print, type GlobalOptions } from './common.js';
 
 export { FINAL_STAGES, STAGES } from '../stages.js';
 /** Commander's own refusals (missing argument, unknown option, conflicting flags) exit with 2 like ours, not 1. */
@@ -26,7 +26,7 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
       action(async (o: Omit<RunFilter, 'limit'> & { limit: string }) => {
         const filter: RunFilter = { ...o, limit: positiveInt('--limit', o.limit) };
         checkFilter(filter); // bad filters are refused before anything else
-        const { site } = loadConfig(globals());
+        const site = loadSiteConfig(globals());
         const { connectClient } = await import('../client.js');
         const { formatRuns, listRuns } = await import('./runs.js');
         const client = await connectClient(site);
@@ -44,7 +44,7 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
       action(async (release: string, sig: string, o: { reason?: string; workflowId?: string; wait?: boolean }) => {
         checkRelease(release);
         checkSig(sig);
-        const { site } = loadConfig(globals());
+        const site = loadSiteConfig(globals());
         const { connectClient } = await import('../client.js');
         const { cancelRun } = await import('./runs.js');
         const client = await connectClient(site);

@@ -7,7 +7,7 @@ import { CliError, EXIT } from '../errors.js';
 import { SCHEDULE_DEFAULTS, checkScheduleInput, parseDaysOfWeek, parseTimeOfDay, scheduleIdFor, type ScheduleInput } from '../scheduleInput.js';
 import type { ScheduleView } from '../schedules.js';
 import type { SiteConfig } from '../config/schema.js';
-import { action, checkReleaseArg, checkSigArg, loadConfig, onlySig, print, type GlobalOptions } from './common.js';
+import { action, checkReleaseArg, checkSigArg, loadConfig, loadSiteConfig, onlySig, print, type GlobalOptions } from './common.js';
 import { badInputExit } from './runs-command.js';
 import { registerPruneSchedule } from './prune.js';
 
@@ -111,7 +111,7 @@ function registerCreate(schedule: Command, globals: () => GlobalOptions): void {
 async function openSchedule(globals: () => GlobalOptions, release: string, sig: string) {
   checkReleaseArg(release);
   checkSigArg(sig);
-  const { site } = loadConfig(globals());
+  const site = loadSiteConfig(globals());
   return { client: await connectTo(site), id: scheduleIdFor(sig, release), schedules: await import('../schedules.js') };
 }
 
@@ -143,7 +143,7 @@ export function registerScheduleCommands(program: Command, globals: () => Global
       action(async (o: { sig?: string; release?: string }) => {
         if (o.sig !== undefined) checkSigArg(o.sig);
         if (o.release !== undefined) checkReleaseArg(o.release);
-        const { site } = loadConfig(globals());
+        const site = loadSiteConfig(globals());
         const { listSchedules } = await import('../schedules.js');
         const client = await connectTo(site);
         const views = (await listSchedules(client)).filter((v) => (!o.sig || v.sig === o.sig) && (!o.release || v.release === o.release));
