@@ -68,7 +68,11 @@ export function buildRsyncArgs(o: RsyncMirrorOptions): string[] {
   assertAbsolute('target', o.target);
   // --modify-window=-1: compare mtimes to the nanosecond. rsync's quick check otherwise compares whole seconds,
   // and a repomd.xml regenerated within the same second at the same size would be skipped as unchanged.
-  const args = ['-a', '-H', '--modify-window=-1', ...ownerArg(o.owner), `--partial-dir=${PARTIAL_DIR}`];
+  const args = ['-a', '-H', '--modify-window=-1', ...ownerArg(o.owner)];
+  // A dry run writes nothing, so it has no partial files to keep; given --partial-dir anyway, rsync 3.2's dry run
+  // took twice as long on the bench's 50k tree (1.6 s against 0.8 s) with the same itemized list. The scratch
+  // dirs' filters below stay either way: a real run's leftovers are neither listed nor deleted.
+  if (!o.dryRun) args.push(`--partial-dir=${PARTIAL_DIR}`);
   if (o.checksum) args.push('--checksum');
   if (o.delayUpdates) args.push('--delay-updates');
   if (o.delete === 'during') args.push('--delete');

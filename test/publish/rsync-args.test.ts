@@ -20,6 +20,12 @@ describe('rsync argument builders', () => {
     expect(a).toContain('--filter=- .~tmp~/');
   });
 
+  it('a dry run has no partial dir (it writes nothing), yet keeps the scratch dirs out of its list', () => {
+    const a = previewArgs({ source: '/c', target: '/s' });
+    expect(a.some((x) => x.startsWith('--partial-dir'))).toBe(false);
+    expect(a).toEqual(expect.arrayContaining(['--filter=- .rsync-partial/', '--filter=- .~tmp~/']));
+  });
+
   it('force ownership only when an owner is configured', () => {
     expect(buildRsyncArgs({ source: '/c', target: '/s', owner: { uid: 10004, gid: 10005 } })).toContain('--chown=10004:10005');
     expect(buildRsyncArgs({ source: '/c', target: '/s', owner: null }).some((x) => x.startsWith('--chown'))).toBe(false);
