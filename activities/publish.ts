@@ -7,7 +7,7 @@
 // DeletionGuardTripped, DeletionExceedsApproval, StagingChangedSinceApproval, RsyncNotFound, HardlinkNotFound, HardlinkDirMissing, the rsync types of
 // src/publish/exit-codes.ts (RsyncUsageError, … non-retryable; RsyncPartialTransfer, RsyncIoError, DiskFull,
 // RsyncMaxDeleteReached, … retryable), HardlinkFailed (retryable).
-import { createReadStream } from 'node:fs';
+import { createReadStream, lstatSync } from 'node:fs';
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -358,9 +358,15 @@ async function runPreview(o: { source: string; target: string; owner?: Owner | n
     // rsync prints size 0 for deletions: take the size the file has in the target (a deleted dir's files are
     // listed one by one). Entries that are not dirs: files or symlinks.
     if (entry?.kind === 'deleted' && entry.fileType !== 'dir') {
-      // addLine already counted it with 0 bytes; add the real size.
-      const st = await lstat(path.join(o.target, entry.path)).catch(() => undefined);
-      if (st) builder.addDeletedBytes(entry, st.size);
+      // addLine already counted it with 0 bytes; add the real size. Synchronous: one thread-pool round trip per
+      // deleted file cost more than the lstat itself; the loop still yields at every chunk of the report.
+      let size: number | undefined;
+      try {
+        size = lstatSync(path.join(o.target, entry.path)).size;
+      } catch {
+        size = undefined; // gone meanwhile, or a folder on its path turned into a file: no bytes to add
+      }
+      if (size !== undefined) builder.addDeletedBytes(entry, size);
     }
   }
   builder.setTargetFiles(counts.total, counts.byRepo);
