@@ -1,5 +1,5 @@
 // bench/scale: many releases at once against one server and two worker processes.
-//   npx tsx bench/scale/run.ts [--sigs all] [--releases 8,9,10] [--packages 2]
+//   npx tsx bench/scale/run.ts [--sigs all] [--releases 8,9,10] [--packages 2] [--keep]
 // Starts every SIG × release of a bench catalogue together (27 by default), approves each as it reaches the
 // gate, and prints: completion time, releases per minute, peak RSS of each worker, the largest history (events),
 // the longest wait of any release for the production lock (request to grant), and whether two
@@ -156,7 +156,9 @@ async function main() {
   console.log(`peak worker RSS     ${peakMiB.join(' MiB, ')} MiB`);
   console.log(`largest history     ${largest.events} events (${largest.id})`);
   console.log(`promotion windows   ${windows.length}, overlapping: ${overlaps}`);
-  console.log(`scratch             ${dir}`);
+  // About 190 MB of fixtures, composes and trees per run: kept only when asked (--keep), to look into.
+  if (process.argv.includes('--keep')) console.log(`scratch             ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
   console.log(`scale_ok=${completed === pairs.length && overlaps === 0 && largest.events <= 2000 && Math.max(...[...peak.values()]) < 1024 * 1024 ? 1 : 0}`);
 }
 
