@@ -3,6 +3,7 @@
 // command runs. Bundles the current sources the way set-up bundles dist/, then runs every command through it.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,38 @@ describe('the bundled CLI', () => {
       expect(status.exitCode).not.toBe(2);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('bin/sigrelease finds its checkout however it is called', () => {
+  const bin = path.join(ROOT, 'bin', 'sigrelease');
+  const call = (file: string, args: string[], cwd: string): Promise<Outcome> =>
+    new Promise((resolve) => {
+      execFile(file, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ exitCode: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+
+  it('by its absolute path, relative to the checkout, through a symlink elsewhere, and through bash', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'sigrelease-bin-'));
+    try {
+      const link = path.join(elsewhere, 'sigrelease');
+      fs.symlinkSync(bin, link);
+      const outs = [
+        await call(bin, ['--help'], elsewhere),
+        await call('bin/sigrelease', ['--help'], ROOT),
+        await call('./sigrelease', ['--help'], path.join(ROOT, 'bin')),
+        await call(link, ['--help'], elsewhere),
+        await call('bash', [path.relative(elsewhere, bin), '--help'], elsewhere),
+      ];
+      outs.forEach((o, i) => {
+        expect(o.stderr, `call ${i}`).toBe('');
+        expect(o.exitCode, `call ${i}`).toBe(0);
+        expect(o.stdout, `call ${i}`).toContain('Usage: sigrelease');
+      });
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
     }
   }, 120_000);
 });
