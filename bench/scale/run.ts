@@ -1,7 +1,8 @@
 // bench/scale: many releases at once against one server and two worker processes.
 //   npx tsx bench/scale/run.ts [--sigs all] [--releases 8,9,10] [--packages 2] [--keep]
 // Starts every SIG × release of a bench catalogue together (27 by default), approves each as it reaches the
-// gate, and prints: completion time, releases per minute, peak RSS of each worker, the largest history (events),
+// gate, and prints: completion time, releases per minute, peak RSS of each worker, the largest history (events; and
+// the largest of each workflow type),
 // the longest wait of any release for the production lock (request to grant), and whether two
 // production promotions ever overlapped (they must not: one lock per production tree).
 // Releases a SIG lacks in the real catalogue (e.g. desktop 10) are cloned from its newest one with a new
@@ -117,6 +118,8 @@ async function main() {
 
   // Histories: the largest one, and the promotion windows (lock granted → lock released) per run.
   let largest = { id: '', events: 0 };
+  // And per workflow type: the lock's history grows with its grants, a release's with its own stages.
+  const largestByType = new Map<string, number>();
   const windows: Array<{ id: string; from: number; to: number }> = [];
   let longestLockWait = { id: '', ms: 0 };
   let completed = 0;
@@ -124,6 +127,7 @@ async function main() {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const events = history.events ?? [];
     if (events.length > largest.events) largest = { id: wf.workflowId, events: events.length };
+    largestByType.set(wf.type, Math.max(largestByType.get(wf.type) ?? 0, events.length));
     if (wf.type !== 'sigRelease') continue;
     if (wf.status.name === 'COMPLETED') completed++;
     const at = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
@@ -155,6 +159,7 @@ async function main() {
   console.log(`longest lock wait   ${(longestLockWait.ms / 1000).toFixed(1)} s (${longestLockWait.id})`);
   console.log(`peak worker RSS     ${peakMiB.join(' MiB, ')} MiB`);
   console.log(`largest history     ${largest.events} events (${largest.id})`);
+  console.log(`  by type           ${[...largestByType].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   console.log(`promotion windows   ${windows.length}, overlapping: ${overlaps}`);
   // About 190 MB of fixtures, composes and trees per run: kept only when asked (--keep), to look into.
   if (process.argv.includes('--keep')) console.log(`scratch             ${dir}`);
