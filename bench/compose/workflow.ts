@@ -57,6 +57,9 @@ interface SigShape {
 export interface ChildTimeline {
   /** Child start → last runReposyncTask completed. */
   fetchMs: number;
+  /** The same two instants, epoch ms (server clock, this machine's). */
+  startMs: number;
+  lastTaskMs: number;
   /** Child start → child completed. */
   childMs: number;
   prepareMs: number;
@@ -88,16 +91,23 @@ function processCpuS(pid: number): number {
   }
 }
 
-/** Summed time dnf ran in one compose, from its task logs (src/compose/taskLog.ts). */
-async function dnfBusyMs(composeDir: string): Promise<number> {
+/** Summed time dnf ran in one compose, and when the first dnf began and the last ended, from its task logs (src/compose/taskLog.ts). */
+async function dnfBusy(composeDir: string): Promise<{ busyMs: number; firstStartMs: number; lastEndMs: number }> {
   const logRoot = path.join(composeDir, 'work', 'logs');
-  let ms = 0;
+  let busyMs = 0;
+  let firstStartMs = Number.POSITIVE_INFINITY;
+  let lastEndMs = 0;
   for (const stamp of await fs.readdir(logRoot)) {
     for (const name of await fs.readdir(path.join(logRoot, stamp))) {
-      for (const run of dnfRunsInLog(await fs.readFile(path.join(logRoot, stamp, name), 'utf8'))) if (run.endMs !== null) ms += run.endMs - run.startMs;
+      for (const run of dnfRunsInLog(await fs.readFile(path.join(logRoot, stamp, name), 'utf8'))) {
+        if (run.endMs === null) continue;
+        busyMs += run.endMs - run.startMs;
+        firstStartMs = Math.min(firstStartMs, run.startMs);
+        lastEndMs = Math.max(lastEndMs, run.endMs);
+      }
     }
   }
-  return ms;
+  return { busyMs, firstStartMs, lastEndMs };
 }
 
 /** CPU seconds per thread name of this process so far (threads that ended are not counted). */
@@ -151,6 +161,8 @@ export function childTimeline(events: HistoryEvent[], parallelism: number): Chil
   for (let i = parallelism; i < schedules.length; i++) refillMsSum += Math.max(0, schedules[i]! - completions[i - parallelism]!);
   return {
     fetchMs: lastTask - start,
+    startMs: start,
+    lastTaskMs: lastTask,
     childMs: end - start,
     prepareMs: span('prepareCompose'),
     verifyMs: span('verifyCompose'),
@@ -258,7 +270,11 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       const composeDir = await fs.realpath(latestLink(site, '9', sig));
       // The next round composes from nothing again, as the plain loop does: no `latest` to seed from.
       await fs.rm(latestLink(site, '9', sig));
-      return { timeline: childTimeline(child, o.parallelism), clientMs, composeDir, dnfMs: await dnfBusyMs(composeDir) };
+      const timeline = childTimeline(child, o.parallelism);
+      const busy = await dnfBusy(composeDir);
+      // Before the first dnf: the child's first workflow task, prepareCompose, scheduling, the first task's checks.
+      // After the last: its clean-up, counting and key, its completion through the server.
+      return { timeline, clientMs, composeDir, dnfMs: busy.busyMs, leadInMs: busy.firstStartMs - timeline.startMs, tailMs: timeline.lastTaskMs - busy.lastEndMs };
     };
     const planFor = (sig: string, i: number) =>
       planCompose(
@@ -281,6 +297,8 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       const timelines: ChildTimeline[] = [];
       const clientMs: number[] = [];
       const dnfMs: number[] = [];
+      const leadInMs: number[] = [];
+      const tailMs: number[] = [];
       const plainMs: number[] = [];
       let size = { files: 0, bytes: 0 };
       const threadsOurs = new Map<string, number>();
@@ -302,6 +320,8 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
         timelines.push(a.timeline);
         clientMs.push(a.clientMs);
         dnfMs.push(a.dnfMs);
+        leadInMs.push(a.leadInMs);
+        tailMs.push(a.tailMs);
         size = await dirStats(a.composeDir);
         await fs.rm(a.composeDir, { recursive: true });
         const base = path.join(tmp, `plain-${shape.sig}-${i}`);
@@ -329,7 +349,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       console.log(`  orchestration gaps ≈ (queued + refill) / parallelism = ${s(gaps)} of the ${s(fetch)} span (${((gaps / fetch) * 100).toFixed(1)}%)`);
       // From the task logs: the share of parallelism × span in which no dnf ran (hand-overs at the worker included).
       const idle = 1 - median(dnfMs) / (o.parallelism * fetch);
-      console.log(`  dnf running (task logs): ${s(median(dnfMs))} summed; slots without a dnf ${(idle * 100).toFixed(1)}% of parallelism × span`);
+      console.log(`  dnf running (task logs): ${s(median(dnfMs))} summed; slots without a dnf ${(idle * 100).toFixed(1)}% of parallelism × span; span start → first dnf ${s(median(leadInMs))}, last dnf ended → span end ${s(median(tailMs))}`);
       const perRun = (x: number) => (x / o.runs).toFixed(2);
       console.log(`  CPU per run beside dnf: server ${perRun(cpuOurs.server)} s, worker process ${perRun(cpuOurs.self)} s (during the plain loop: ${perRun(cpuPlain.server)} s and ${perRun(cpuPlain.self)} s); minor page faults of this process ${Math.round(cpuOurs.faults / o.runs)} (plain loop ${Math.round(cpuPlain.faults / o.runs)})`);
       const byThread = (m: Map<string, number>) => [...m].filter(([, v]) => v >= 0.005 * o.runs).map(([k, v]) => `${k} ${perRun(v)} s`).join(', ');
