@@ -59,3 +59,29 @@ export async function plainReposyncLoop(plan: ComposePlan, base: string): Promis
   });
   return { ms: performance.now() - start, dir: path.join(base, 'sync') };
 }
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The same loop driven from a shell, as the seed's scripts run it: one command line per task, `xargs -P
+ * parallelism` starting each (`mkdir -p` of its state folder, then `dnf reposync … >> log 2>&1`). Every dnf is
+ * forked by a small process, not by this large one. Returns the wall time in ms and where the packages went.
+ */
+export async function plainReposyncShell(plan: ComposePlan, base: string): Promise<{ ms: number; dir: string }> {
+  const dnfDir = path.join(base, 'dnf');
+  await fs.mkdir(path.join(base, 'logs'), { recursive: true });
+  const cfg = path.join(dnfDir, 'dnf.conf');
+  await fs.mkdir(dnfDir, { recursive: true });
+  await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
+  const lines = planTasks(plan).map((task) => {
+    const stateDir = path.join(dnfDir, 'state', task.name);
+    const args = buildReposyncArgs(plan, task, { dnfConfigPath: cfg, destDir: path.join(base, 'sync', task.relDir), rpmRoot: null, stateDir });
+    return `mkdir -p ${shellQuote(path.join(stateDir, 'log'))} && dnf ${args.map(shellQuote).join(' ')} >> ${shellQuote(path.join(base, 'logs', task.logName))} 2>&1`;
+  });
+  const commands = path.join(base, 'commands');
+  await fs.writeFile(commands, `${lines.join('\n')}\n`);
+  const start = performance.now();
+  // xargs fails (123) when any command failed: so does the plain loop.
+  await execa('xargs', ['-d', '\n', '-P', String(plan.parallelism), '-n', '1', 'sh', '-c'], { inputFile: commands, stdout: 'ignore', stderr: 'inherit', env: { LC_ALL: 'C.UTF-8' } });
+  return { ms: performance.now() - start, dir: path.join(base, 'sync') };
+}

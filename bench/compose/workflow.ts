@@ -24,7 +24,7 @@ import { startDevServer } from '../../src/devserver.js';
 import { startRelease } from '../../src/client.js';
 import { createWorkers } from '../../src/worker.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { dirStats, median, plainReposyncLoop } from './plain.js';
+import { dirStats, median, plainReposyncLoop, plainReposyncShell } from './plain.js';
 import { dnfRunsInLog } from '../../src/compose/taskLog.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -300,6 +300,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       const leadInMs: number[] = [];
       const tailMs: number[] = [];
       const plainMs: number[] = [];
+      const shellMs: number[] = [];
       let size = { files: 0, bytes: 0 };
       const threadsOurs = new Map<string, number>();
       const threadsPlain = new Map<string, number>();
@@ -334,6 +335,12 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
         const bs = await dirStats(b.dir);
         if (bs.files !== size.files) throw new Error(`plain sync got ${bs.files} packages, the workflow ${size.files}`);
         await fs.rm(base, { recursive: true });
+        // The same loop from a shell (xargs -P): dnf forked by a small process, as the seed's scripts do.
+        const sh = await plainReposyncShell(planFor(shape.sig, 200 + i), base);
+        shellMs.push(sh.ms);
+        const shs = await dirStats(sh.dir);
+        if (shs.files !== size.files) throw new Error(`the shell loop got ${shs.files} packages, the workflow ${size.files}`);
+        await fs.rm(base, { recursive: true });
       }
       const pick = (f: (t: ChildTimeline) => number) => median(timelines.map(f));
       const fetch = pick((t) => t.fetchMs);
@@ -342,6 +349,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       console.log(`workflow, ${tasks} tasks (${shape.repos.length} repos × ${shape.arches.length} arches), ${size.files} packages, ${(size.bytes / 1048576).toFixed(1)} MB, parallelism ${o.parallelism}, ${o.runs} runs (medians):`);
       console.log(`  composeSig start → last reposync done ${s(fetch)} (${(size.files / (fetch / 1000)).toFixed(1)} packages/s)`);
       console.log(`  plain dnf reposync loop               ${s(plain)} (${(size.files / (plain / 1000)).toFixed(1)} packages/s)`);
+      console.log(`  the same loop from a shell (xargs -P)  ${s(median(shellMs))} (${(size.files / (median(shellMs) / 1000)).toFixed(1)} packages/s)`);
       console.log(`  prepareCompose ${s(pick((t) => t.prepareMs))}; tasks queued (scheduled → started) ${s(pick((t) => t.queueMsSum))} summed, ${s(pick((t) => t.queueMsMax))} at most; slot refill (a task done → the next scheduled) ${s(pick((t) => t.refillMsSum))} summed over ${Math.max(0, tasks - o.parallelism)} refills; task work ${s(pick((t) => t.runMsSum))} summed`);
       console.log(`  verifyCompose ${s(pick((t) => t.verifyMs))}, manifest + latest flip ${s(pick((t) => t.afterVerifyMs))}; whole child ${s(pick((t) => t.childMs))} (${pick((t) => t.events)} events); whole sigRelease run as the client saw it ${s(median(clientMs))}`);
       // Slots standing empty while the server and the workflow hand the next task over, spread over the slots.
@@ -355,6 +363,7 @@ export async function benchComposeWorkflow(o: WorkflowBenchOptions): Promise<Arr
       const byThread = (m: Map<string, number>) => [...m].filter(([, v]) => v >= 0.005 * o.runs).map(([k, v]) => `${k} ${perRun(v)} s`).join(', ');
       console.log(`  this process by thread name, per run: ${byThread(threadsOurs)} (plain loop: ${byThread(threadsPlain)}; the fixture server runs here too)`);
       const ratio = fetch / plain;
+      console.log(`overhead_ratio_shell_${shape.label}=${(fetch / median(shellMs)).toFixed(3)}`);
       console.log(`overhead_ratio_${shape.label}=${ratio.toFixed(3)}`);
       ratios.push({ label: shape.label, tasks, ratio });
     }
