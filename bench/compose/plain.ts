@@ -39,17 +39,23 @@ export async function dirStats(dir: string): Promise<{ files: number; bytes: num
   return { files, bytes };
 }
 
+/** What both plain loops start from under `base`: a log folder, dnf's folder and the plan's dnf config. */
+async function plainSetup(plan: ComposePlan, base: string): Promise<{ dnfDir: string; cfg: string }> {
+  const dnfDir = path.join(base, 'dnf');
+  await fs.mkdir(path.join(base, 'logs'), { recursive: true });
+  const cfg = path.join(dnfDir, 'dnf.conf');
+  await fs.mkdir(dnfDir, { recursive: true });
+  await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
+  return { dnfDir, cfg };
+}
+
 /**
  * Every task of `plan` as a plain `dnf reposync … > log 2>&1` under `base`, `plan.parallelism` at once.
  * Returns the wall time in ms and where the packages went.
  */
 export async function plainReposyncLoop(plan: ComposePlan, base: string): Promise<{ ms: number; dir: string }> {
-  const dnfDir = path.join(base, 'dnf');
   const start = performance.now();
-  await fs.mkdir(path.join(base, 'logs'), { recursive: true });
-  const cfg = path.join(dnfDir, 'dnf.conf');
-  await fs.mkdir(dnfDir, { recursive: true });
-  await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
+  const { dnfDir, cfg } = await plainSetup(plan, base);
   await pool(planTasks(plan), plan.parallelism, async (task: ReposyncTask) => {
     const stateDir = path.join(dnfDir, 'state', task.name);
     await fs.mkdir(path.join(stateDir, 'log'), { recursive: true });
@@ -68,11 +74,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * forked by a small process, not by this large one. Returns the wall time in ms and where the packages went.
  */
 export async function plainReposyncShell(plan: ComposePlan, base: string): Promise<{ ms: number; dir: string }> {
-  const dnfDir = path.join(base, 'dnf');
-  await fs.mkdir(path.join(base, 'logs'), { recursive: true });
-  const cfg = path.join(dnfDir, 'dnf.conf');
-  await fs.mkdir(dnfDir, { recursive: true });
-  await fs.writeFile(cfg, renderDnfConfig(plan, { cacheDir: path.join(dnfDir, 'cache'), logDir: path.join(dnfDir, 'log'), persistDir: path.join(dnfDir, 'persist'), reposDir: path.join(dnfDir, 'none') }));
+  const { dnfDir, cfg } = await plainSetup(plan, base);
   const lines = planTasks(plan).map((task) => {
     const stateDir = path.join(dnfDir, 'state', task.name);
     const args = buildReposyncArgs(plan, task, { dnfConfigPath: cfg, destDir: path.join(base, 'sync', task.relDir), rpmRoot: null, stateDir });

@@ -1,5 +1,6 @@
 // Compose benchmark. First the real path (workflow.ts): composeSig as a child of sigRelease on a dev server, at
-// 15 and 153 tasks, against the same plain loop: `overhead_ratio_15=` and `overhead_ratio_150=`. Then
+// 15 and 153 tasks, against the same plain loop: `overhead_ratio_15=` and `overhead_ratio_150=`, each after
+// `overhead_ratio_shell_<size>=`, the same against the loop started from a shell (xargs -P). Then
 // our activities in-process (prepareCompose + every runReposyncTask, `parallelism` at once)
 // against plain `dnf reposync` calls with the same flags, run the way a shell loop would (output to a log
 // file, same parallelism). Prints packages/s and MB/s per side; then, for the same unchanged SIG composed again
